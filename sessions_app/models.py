@@ -1,0 +1,398 @@
+"""Tables, constraints and indexes of WingmanMatch Sessions.
+
+Table and column names of the original schema are kept (approach_challenges,
+wingman_matches, wingman_sessions, ...). Only single-row logic lives here;
+every state change is a function in services.py.
+"""
+
+import uuid
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+
+class Difficulty(models.TextChoices):
+    BEGINNER = "beginner", "Beginner"
+    INTERMEDIATE = "intermediate", "Intermediate"
+    ADVANCED = "advanced", "Advanced"
+
+
+class ApproachChallenge(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    difficulty = models.CharField(max_length=20, choices=Difficulty.choices)
+    points = models.PositiveSmallIntegerField()
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "approach_challenges"
+        ordering = ["points", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points__gte=1) & Q(points__lte=100),
+                name="challenge_points_1_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(difficulty__in=Difficulty.values),
+                name="challenge_difficulty_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_difficulty_display()}, {self.points} pts)"
+
+
+class MatchStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    ENDED = "ended", "Ended"
+
+
+class WingmanMatch(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user1 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="matches_as_user1"
+    )
+    user2 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="matches_as_user2"
+    )
+    status = models.CharField(max_length=20, choices=MatchStatus.choices, default=MatchStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "wingman_matches"
+        ordering = ["-created_at"]
+        verbose_name_plural = "wingman matches"
+        constraints = [
+            models.CheckConstraint(condition=~Q(user1=F("user2")), name="match_users_differ"),
+            models.CheckConstraint(condition=Q(status__in=MatchStatus.values), name="match_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["user1", "status"], name="match_user1_status"),
+            models.Index(fields=["user2", "status"], name="match_user2_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user1} + {self.user2} ({self.status})"
+
+    def has_member(self, user) -> bool:
+        return user.pk in (self.user1_id, self.user2_id)
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+OPEN_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+FINAL_STATUSES = (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+
+
+class WingmanSession(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    match = models.ForeignKey(WingmanMatch, on_delete=models.PROTECT, related_name="sessions")
+    # Copied from the match when scheduling (a match never changes its users),
+    # so "sessions of this user" is an indexed lookup without a join.
+    user1 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_as_user1"
+    )
+    user2 = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions_as_user2"
+    )
+    user1_challenge = models.ForeignKey(
+        ApproachChallenge, on_delete=models.PROTECT, related_name="+"
+    )
+    user2_challenge = models.ForeignKey(
+        ApproachChallenge, on_delete=models.PROTECT, related_name="+"
+    )
+    venue_name = models.CharField(max_length=200)
+    scheduled_time = models.DateTimeField()
+    status = models.CharField(
+        max_length=50, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    user1_completed_confirmed_by_user2 = models.BooleanField(default=False)
+    user2_completed_confirmed_by_user1 = models.BooleanField(default=False)
+    notes = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    # Challenge snapshots, taken when the session is scheduled.
+    user1_challenge_title = models.CharField(max_length=200)
+    user1_challenge_description = models.TextField(blank=True, default="")
+    user1_challenge_difficulty = models.CharField(max_length=20, choices=Difficulty.choices)
+    user1_challenge_points = models.PositiveSmallIntegerField()
+    user2_challenge_title = models.CharField(max_length=200)
+    user2_challenge_description = models.TextField(blank=True, default="")
+    user2_challenge_difficulty = models.CharField(max_length=20, choices=Difficulty.choices)
+    user2_challenge_points = models.PositiveSmallIntegerField()
+
+    # Timing.
+    user1_checked_in_at = models.DateTimeField(null=True, blank=True)
+    user2_checked_in_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Active time is active_seconds (closed stretches) plus now - running_since
+    # while the session runs; paused_at is set while it is paused.
+    running_since = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    active_seconds = models.PositiveIntegerField(default=0)
+
+    # Endings.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancellation_reason = models.CharField(max_length=500, blank=True, default="")
+    cancellation_penalty = models.PositiveSmallIntegerField(default=0)
+    no_show_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "wingman_sessions"
+        ordering = ["-scheduled_time"]
+        permissions = [("moderate_wingmansession", "Can moderate sessions (cancel, no-show, complete)")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=SessionStatus.values), name="session_status_valid"),
+            models.CheckConstraint(condition=~Q(user1=F("user2")), name="session_users_differ"),
+            models.CheckConstraint(
+                condition=Q(user1_challenge_points__gte=1, user1_challenge_points__lte=100)
+                & Q(user2_challenge_points__gte=1, user2_challenge_points__lte=100),
+                name="session_snapshot_points_1_100",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SessionStatus.COMPLETED) | Q(completed_at__isnull=False),
+                name="session_completed_has_time",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="session_version_positive"),
+        ]
+        indexes = [
+            # History of one user, newest first, optionally by status.
+            models.Index(fields=["user1", "-scheduled_time"], name="session_user1_time"),
+            models.Index(fields=["user2", "-scheduled_time"], name="session_user2_time"),
+            models.Index(fields=["user1", "status", "-scheduled_time"], name="session_user1_status_time"),
+            models.Index(fields=["user2", "status", "-scheduled_time"], name="session_user2_status_time"),
+            models.Index(fields=["match", "-scheduled_time"], name="session_match_time"),
+            # close_stale_sessions: open sessions by time.
+            models.Index(
+                fields=["scheduled_time"],
+                name="session_open_by_time",
+                condition=Q(status__in=["scheduled", "in_progress"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.venue_name} @ {self.scheduled_time:%Y-%m-%d %H:%M} ({self.status})"
+
+    # -- single-row helpers --------------------------------------------------
+
+    def role_of(self, user) -> str | None:
+        """'user1', 'user2' or None for someone outside the session."""
+        if user is None or not getattr(user, "pk", None):
+            return None
+        if user.pk == self.user1_id:
+            return "user1"
+        if user.pk == self.user2_id:
+            return "user2"
+        return None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def checked_in_at(self, role: str) -> datetime | None:
+        return getattr(self, f"{role}_checked_in_at")
+
+    def is_confirmed(self, role: str) -> bool:
+        """Has this participant's completion been confirmed by the buddy?"""
+        return (
+            self.user1_completed_confirmed_by_user2
+            if role == "user1"
+            else self.user2_completed_confirmed_by_user1
+        )
+
+    def challenge_snapshot(self, role: str) -> dict:
+        return {
+            "title": getattr(self, f"{role}_challenge_title"),
+            "description": getattr(self, f"{role}_challenge_description"),
+            "difficulty": getattr(self, f"{role}_challenge_difficulty"),
+            "points": getattr(self, f"{role}_challenge_points"),
+        }
+
+    def user_for(self, role: str):
+        return self.user1 if role == "user1" else self.user2
+
+    def user_id_for(self, role: str):
+        return self.user1_id if role == "user1" else self.user2_id
+
+    def active_seconds_at(self, now: datetime) -> int:
+        running = int((now - self.running_since).total_seconds()) if self.running_since else 0
+        return self.active_seconds + max(running, 0)
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+
+def buddy_of(role: str) -> str:
+    return "user2" if role == "user1" else "user1"
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone.")
+
+
+class UserProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="profile"
+    )
+    display_name = models.CharField(max_length=100, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+
+    # Reputation counters: each moves only together with a ledger row.
+    reputation = models.IntegerField(default=0)
+    completed_sessions = models.PositiveIntegerField(default=0)
+    no_show_count = models.PositiveIntegerField(default=0)
+
+    # Statistics counters kept by the domain layer (never counted from history
+    # on a hot path; rebuild_reputation can recount them).
+    total_sessions = models.PositiveIntegerField(default=0)
+    cancelled_sessions = models.PositiveIntegerField(default=0)
+    no_show_sessions = models.PositiveIntegerField(default=0)
+    total_active_seconds = models.PositiveBigIntegerField(default=0)
+    streak_weeks = models.PositiveIntegerField(default=0)
+    streak_last_week = models.DateField(null=True, blank=True)
+
+    class Meta:
+        db_table = "user_profiles"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_username()
+
+    def weekly_streak_on(self, today) -> int:
+        """Consecutive weeks with a completed session, still alive this week or last."""
+        if self.streak_last_week is None:
+            return 0
+        this_week = today - timedelta(days=today.weekday())
+        if (this_week - self.streak_last_week).days > 7:
+            return 0
+        return self.streak_weeks
+
+
+class EventKind(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CHECKED_IN = "checked_in", "Checked in"
+    STARTED = "started", "Started"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    CONFIRMED = "confirmed", "Confirmed buddy"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+    NOTES_UPDATED = "notes_updated", "Notes updated"
+    EXPIRED = "expired", "Closed as expired"
+
+
+class SessionEvent(models.Model):
+    """Append-only audit log: one row per state change or notes edit."""
+
+    session = models.ForeignKey(WingmanSession, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "session_events"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "created_at"], name="event_session_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.session_id}"
+
+
+class LedgerReason(models.TextChoices):
+    COMPLETION = "completion", "Session completed"
+    LATE_CANCEL = "late_cancel", "Late cancellation"
+    NO_SHOW = "no_show", "No-show"
+    COMPLETION_REVERSED = "completion_reversed", "Completion reversed by a moderator"
+    LATE_CANCEL_REVERSED = "late_cancel_reversed", "Late-cancel penalty reversed by a moderator"
+    NO_SHOW_REVERSED = "no_show_reversed", "No-show reversed by a moderator"
+
+
+# How each ledger reason moves the counters besides reputation.
+LEDGER_COUNTER_EFFECTS: dict[str, dict[str, int]] = {
+    LedgerReason.COMPLETION: {"completed_sessions": 1},
+    LedgerReason.COMPLETION_REVERSED: {"completed_sessions": -1},
+    LedgerReason.NO_SHOW: {"no_show_count": 1},
+    LedgerReason.NO_SHOW_REVERSED: {"no_show_count": -1},
+    LedgerReason.LATE_CANCEL: {},
+    LedgerReason.LATE_CANCEL_REVERSED: {},
+}
+
+
+class ReputationLedger(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger")
+    session = models.ForeignKey(WingmanSession, on_delete=models.PROTECT, related_name="ledger")
+    reason = models.CharField(max_length=40, choices=LedgerReason.choices)
+    points = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "reputation_ledger"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "session", "reason"], name="ledger_once_per_reason"),
+            models.CheckConstraint(condition=Q(reason__in=LedgerReason.values), name="ledger_reason_valid"),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="ledger_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.points:+d} ({self.reason})"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a mutation sent with an Idempotency-Key, replayed on repeats."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(default=b"")
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "idempotency_records"
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

@@ -1,0 +1,245 @@
+"""Every read that pages, API and admin share, already scoped to the user."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import rules
+from .cache import SESSION_CACHE_SECONDS, session_cache_key
+from .errors import InvalidInput, NotFound, NotParticipant
+from .models import (
+    ApproachChallenge,
+    SessionEvent,
+    SessionStatus,
+    UserProfile,
+    WingmanMatch,
+    WingmanSession,
+)
+
+SESSION_ORDERINGS = {
+    "scheduled_time": ("scheduled_time", "id"),
+    "-scheduled_time": ("-scheduled_time", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+
+
+def _session_pk(session_id) -> uuid.UUID:
+    try:
+        return session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
+    except (TypeError, ValueError, AttributeError):
+        raise NotFound("No such session.") from None
+
+
+def _with_people(queryset: QuerySet) -> QuerySet:
+    return queryset.select_related("user1__profile", "user2__profile")
+
+
+def session_get_for_participant(*, session_id, user) -> WingmanSession:
+    """The full session for one of its participants: one small query when cached, two when not.
+
+    The cached copy is used only if its version is the one in the database,
+    so a read right after a committed write is never stale, whatever
+    happened to the cache.
+    """
+    pk = _session_pk(session_id)
+    head = WingmanSession.objects.filter(pk=pk).values_list("version", "user1_id", "user2_id").first()
+    if head is None:
+        raise NotFound("No such session.")
+    version, user1_id, user2_id = head
+    if user is None or user.pk not in (user1_id, user2_id):
+        raise NotParticipant("Only the two participants of this session can see it.")
+    key = session_cache_key(pk)
+    cached = cache.get(key)
+    if isinstance(cached, WingmanSession) and cached.version == version:
+        return cached
+    session = _with_people(WingmanSession.objects.all()).get(pk=pk)
+    cache.set(key, session, SESSION_CACHE_SECONDS)
+    return session
+
+
+def session_version(*, session_id) -> int | None:
+    return WingmanSession.objects.filter(pk=_session_pk(session_id)).values_list("version", flat=True).first()
+
+
+def sessions_of_user(user) -> QuerySet:
+    return WingmanSession.objects.filter(Q(user1=user) | Q(user2=user))
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    status: str | None = None
+    match_id: uuid.UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    completed: bool | None = None
+    ordering: str = "-scheduled_time"
+
+
+def session_filters_from(params, *, tz: str = "UTC") -> SessionFilters:
+    """Parse history filters from query parameters; InvalidInput names each bad one."""
+    fields: dict[str, list[str]] = {}
+    status = params.get("status") or None
+    if status and status not in SessionStatus.values:
+        fields["status"] = [f"One of: {', '.join(SessionStatus.values)}."]
+    match_id = params.get("match") or params.get("match_id") or None
+    if match_id:
+        try:
+            match_id = uuid.UUID(match_id)
+        except ValueError:
+            fields["match"] = ["Must be a UUID."]
+    dates = {}
+    for name in ("date_from", "date_to"):
+        raw = params.get(name) or None
+        if raw:
+            try:
+                dates[name] = date.fromisoformat(raw)
+            except ValueError:
+                fields[name] = ["Must be a date, YYYY-MM-DD."]
+    completed = params.get("completed")
+    if completed in (None, ""):
+        completed = None
+    elif completed.lower() in ("true", "1", "yes"):
+        completed = True
+    elif completed.lower() in ("false", "0", "no"):
+        completed = False
+    else:
+        fields["completed"] = ["Must be true or false."]
+    ordering = params.get("ordering") or "-scheduled_time"
+    if ordering not in SESSION_ORDERINGS:
+        fields["ordering"] = [f"One of: {', '.join(SESSION_ORDERINGS)}."]
+    if fields:
+        raise InvalidInput("Some filters are not valid.", fields=fields)
+    return SessionFilters(
+        status=status,
+        match_id=match_id,
+        date_from=dates.get("date_from"),
+        date_to=dates.get("date_to"),
+        completed=completed,
+        ordering=ordering,
+    )
+
+
+def session_list_for_user(*, user, filters: SessionFilters | None = None, tz: str = "UTC") -> QuerySet:
+    """The user's sessions as summaries (no notes), filtered and ordered on indexed columns.
+
+    Dates are whole days in the user's time zone ``tz``.
+    """
+    filters = filters or SessionFilters()
+    zone = ZoneInfo(tz)
+    queryset = sessions_of_user(user)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.completed is True:
+        queryset = queryset.filter(status=SessionStatus.COMPLETED)
+    elif filters.completed is False:
+        queryset = queryset.exclude(status=SessionStatus.COMPLETED)
+    if filters.match_id:
+        queryset = queryset.filter(match_id=filters.match_id)
+    if filters.date_from:
+        queryset = queryset.filter(scheduled_time__gte=datetime.combine(filters.date_from, time.min, zone))
+    if filters.date_to:
+        queryset = queryset.filter(scheduled_time__lte=datetime.combine(filters.date_to, time.max, zone))
+    return _with_people(queryset.defer("notes")).order_by(*SESSION_ORDERINGS[filters.ordering])
+
+
+def session_current_for_user(*, user, now: datetime | None = None) -> WingmanSession | None:
+    """The user's session in progress, else the next scheduled one (still open)."""
+    now = now or timezone.now()
+    mine = _with_people(sessions_of_user(user))
+    running = mine.filter(status=SessionStatus.IN_PROGRESS).order_by("-started_at").first()
+    if running:
+        return running
+    return (
+        mine.filter(status=SessionStatus.SCHEDULED, scheduled_time__gte=now - rules.STALE_AFTER)
+        .order_by("scheduled_time", "id")
+        .first()
+    )
+
+
+def session_upcoming_for_user(*, user, now: datetime | None = None, limit: int = 5) -> list[WingmanSession]:
+    now = now or timezone.now()
+    return list(
+        _with_people(sessions_of_user(user))
+        .filter(status=SessionStatus.SCHEDULED, scheduled_time__gte=now)
+        .defer("notes")
+        .order_by("scheduled_time", "id")[:limit]
+    )
+
+
+def session_recent_for_user(*, user, limit: int = 5) -> list[WingmanSession]:
+    return list(
+        _with_people(sessions_of_user(user))
+        .filter(status__in=[SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW])
+        .defer("notes")
+        .order_by("-scheduled_time", "-id")[:limit]
+    )
+
+
+def session_events(*, session: WingmanSession) -> QuerySet:
+    return SessionEvent.objects.filter(session=session).select_related("actor__profile").order_by("created_at", "id")
+
+
+def match_list_for_user(*, user) -> QuerySet:
+    return (
+        WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user))
+        .select_related("user1__profile", "user2__profile")
+        .order_by("-created_at", "id")
+    )
+
+
+def match_get_for_user(*, match_id, user) -> WingmanMatch:
+    try:
+        pk = uuid.UUID(str(match_id))
+    except ValueError:
+        raise NotFound("No such match.") from None
+    match = WingmanMatch.objects.filter(pk=pk).select_related("user1__profile", "user2__profile").first()
+    if match is None:
+        raise NotFound("No such match.")
+    if not match.has_member(user):
+        raise NotParticipant("You are not part of this match.")
+    return match
+
+
+def challenge_list_active() -> QuerySet:
+    return ApproachChallenge.objects.filter(is_active=True).order_by("points", "title")
+
+
+def profile_for_user(*, user) -> UserProfile:
+    profile = UserProfile.objects.filter(pk=user.pk).select_related("user").first()
+    return profile or UserProfile(user=user)
+
+
+def display_name(user) -> str:
+    """The user's display name, falling back to the username."""
+    try:
+        name = user.profile.display_name
+    except UserProfile.DoesNotExist:
+        name = ""
+    return name or user.get_username()
+
+
+def user_stats(*, user, now: datetime | None = None) -> dict:
+    """Statistics from the counters the domain layer keeps: one query."""
+    now = now or timezone.now()
+    profile = profile_for_user(user=user)
+    finished = profile.completed_sessions + profile.cancelled_sessions + profile.no_show_sessions
+    today = now.astimezone(ZoneInfo(profile.timezone)).date()
+    return {
+        "total_sessions": profile.total_sessions,
+        "completed_sessions": profile.completed_sessions,
+        "cancelled_sessions": profile.cancelled_sessions,
+        "no_show_sessions": profile.no_show_sessions,
+        "completion_rate_percent": round(100 * profile.completed_sessions / finished, 1) if finished else 0.0,
+        "total_active_seconds": profile.total_active_seconds,
+        "average_duration_seconds": (
+            profile.total_active_seconds // profile.completed_sessions if profile.completed_sessions else 0
+        ),
+        "reputation": profile.reputation,
+        "weekly_streak": profile.weekly_streak_on(today),
+    }
