@@ -23,6 +23,15 @@ from sessions_app.models import (
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (cached sessions, throttle counters)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 def _user(username: str, display_name: str, tz: str = "UTC", **extra) -> User:
     user = User.objects.create_user(username=username, email=f"{username}@example.com", password=PASSWORD, **extra)
     UserProfile.objects.create(user=user, display_name=display_name, timezone=tz)

@@ -1,0 +1,146 @@
+"""Demo data that makes every page show something real. Safe to run twice.
+
+Sessions are created through the domain services (so events, ledger rows and
+counters are exactly what real use leaves behind); a session that must lie in
+the past is scheduled in the future and then moved back, which only demo
+data may do.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app import services
+from sessions_app.models import (
+    ApproachChallenge,
+    MatchStatus,
+    UserProfile,
+    WingmanMatch,
+    WingmanSession,
+)
+
+USERS = [
+    ("alice", "Alice Archer", "Europe/Berlin"),
+    ("bob", "Bob Baker", "Europe/London"),
+    ("carol", "Carol Cole", "America/New_York"),
+    ("dave", "Dave Dunn", "America/Chicago"),
+]
+MODERATOR = ("mod", "Mo Moderator", "UTC")
+
+CHALLENGES = [
+    ("Ask for a recommendation", "Ask someone nearby what they would order here.", "beginner", 10),
+    ("Give a genuine compliment", "Compliment a stranger on something they chose, then move on.", "beginner", 15),
+    ("Start a two-minute chat", "Open a conversation and keep it going for two minutes.", "intermediate", 25),
+    ("Join a group conversation", "Introduce yourself to a group of three or more.", "advanced", 40),
+    ("Exchange contacts", "End a good conversation by swapping contact details.", "advanced", 50),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users, matches, challenges and sessions in every status (safe to run twice)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Password for the demo users (default: a random one, printed).")
+
+    def handle(self, *args, password=None, **options):
+        password = password or secrets.token_urlsafe(9)
+        users = self._users(password)
+        challenges = self._challenges()
+        ab = self._match(users["alice"], users["bob"])
+        cd = self._match(users["carol"], users["dave"])
+        if WingmanSession.objects.filter(match__in=[ab, cd]).exists():
+            self.stdout.write("Demo sessions exist already; left as they are.")
+        else:
+            self._sessions(ab, cd, users, challenges)
+            self.stdout.write("Created demo sessions in every status.")
+        self.stdout.write(self.style.SUCCESS("Demo logins (username / password):"))
+        for username in [name for name, _, _ in USERS] + [MODERATOR[0]]:
+            self.stdout.write(f"  {username} / {password}")
+        self.stdout.write("  (mod is a moderator: http://127.0.0.1:8000/admin/)")
+
+    def _users(self, password: str) -> dict:
+        User = get_user_model()
+        users = {}
+        for username, display_name, tz in [*USERS, MODERATOR]:
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user.set_password(password)
+            if username == MODERATOR[0]:
+                user.is_staff = True
+            user.save()
+            UserProfile.objects.update_or_create(user=user, defaults={"display_name": display_name, "timezone": tz})
+            users[username] = user
+        users[MODERATOR[0]].groups.add(Group.objects.get(name="Moderators"))
+        return users
+
+    def _challenges(self) -> list[ApproachChallenge]:
+        result = []
+        for title, description, difficulty, points in CHALLENGES:
+            challenge, _ = ApproachChallenge.objects.get_or_create(
+                title=title,
+                defaults={"description": description, "difficulty": difficulty, "points": points, "is_active": True},
+            )
+            result.append(challenge)
+        return result
+
+    def _match(self, user1, user2) -> WingmanMatch:
+        match = WingmanMatch.objects.filter(user1=user1, user2=user2).first()
+        if match is None:
+            match = WingmanMatch.objects.create(user1=user1, user2=user2, status=MatchStatus.ACCEPTED)
+        return match
+
+    @transaction.atomic
+    def _sessions(self, ab, cd, users, challenges) -> None:
+        alice, bob, carol, dave = (users[name] for name in ("alice", "bob", "carol", "dave"))
+        now = timezone.now()
+
+        def schedule(match, venue, when, c1, c2, by):
+            session = services.session_schedule(
+                user=by, match_id=match.pk, venue_name=venue, scheduled_time=now + timedelta(days=1),
+                user1_challenge_id=challenges[c1].pk, user2_challenge_id=challenges[c2].pk,
+            )
+            if when < now:
+                WingmanSession.objects.filter(pk=session.pk).update(scheduled_time=when)
+            return session.pk
+
+        # Completed last week, with shared notes.
+        done = schedule(ab, "Café Central", now - timedelta(days=6, hours=2), 0, 2, alice)
+        services.session_check_in(session_id=done, user=alice)
+        services.session_check_in(session_id=done, user=bob)
+        services.notes_update(session_id=done, user=alice, notes="Great start. Bob opened with the menu question.")
+        services.session_confirm(session_id=done, user=alice)
+        services.session_confirm(session_id=done, user=bob)
+
+        # A no-show three days ago: bob never came.
+        absent = schedule(ab, "Riverside Bar", now - timedelta(days=3), 1, 1, alice)
+        services.session_check_in(session_id=absent, user=alice)
+        services.session_report_no_show(session_id=absent, user=alice)
+
+        # Cancelled well ahead, with a reason.
+        later = schedule(ab, "Rooftop Lounge", now + timedelta(days=4), 2, 3, bob)
+        services.session_cancel(session_id=later, user=bob, reason="Work trip came up; let's find another evening.")
+
+        # Time passed 20 minutes ago, nobody checked in: confirming works at once.
+        schedule(ab, "The Book Nook", now - timedelta(minutes=20), 0, 1, alice)
+
+        # Coming up: tomorrow and next week.
+        schedule(ab, "Market Hall", now + timedelta(days=1, hours=2), 1, 2, alice)
+        schedule(ab, "Jazz Cellar", now + timedelta(days=7), 3, 4, bob)
+
+        # In progress right now: alice checked in ten minutes after it began.
+        live = schedule(ab, "Corner Coffee House", now - timedelta(minutes=15), 0, 2, alice)
+        services.session_check_in(session_id=live, user=alice)
+        services.notes_update(session_id=live, user=alice, notes="Meet by the window seats. Bob goes first.")
+
+        # carol + dave: one in progress, one completed, one upcoming.
+        cd_done = schedule(cd, "Garden Terrace", now - timedelta(days=2), 2, 0, carol)
+        services.session_check_in(session_id=cd_done, user=carol)
+        services.session_confirm(session_id=cd_done, user=carol)
+        services.session_confirm(session_id=cd_done, user=dave)
+        cd_live = schedule(cd, "Harbour Pub", now - timedelta(minutes=5), 1, 1, dave)
+        services.session_check_in(session_id=cd_live, user=dave)
+        schedule(cd, "Library Café", now + timedelta(days=2), 0, 3, carol)
