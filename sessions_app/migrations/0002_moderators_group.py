@@ -1,4 +1,11 @@
-"""The Moderators group: what moderation needs and no more (no deletes)."""
+"""The Moderators group: what moderation needs and no more.
+
+View and change sessions, matches, challenges and profiles; moderate sessions
+(the permission the services check for cancel, no-show and complete by a
+moderator); view the audit log, the ledger and users (to find them). No add
+or delete of anything: sessions are scheduled by participants, and users,
+sessions, events and ledger rows are never deleted from the admin.
+"""
 
 from django.db import migrations
 
@@ -10,7 +17,6 @@ MODERATOR_PERMISSIONS = {
         "view_wingmanmatch",
         "change_wingmanmatch",
         "view_approachchallenge",
-        "add_approachchallenge",
         "change_approachchallenge",
         "view_userprofile",
         "change_userprofile",
