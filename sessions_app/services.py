@@ -55,6 +55,21 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # --- input cleaning -----------------------------------------------------------
 
 
+def _strip_markup(value: str) -> str:
+    """Remove tags until none is left.
+
+    Unescaping after one pass turns "&lt;script&gt;" into a real tag, so clean
+    again until the text no longer changes (at most ten passes; each one decodes a level).
+    """
+    text = value
+    for _ in range(10):
+        cleaned = html.unescape(nh3.clean(text, tags=set()))
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
 def clean_text(value, *, field: str, max_length: int, required: bool = False, multiline: bool = False) -> str:
     """Plain text from user input: markup stripped, control characters removed.
 
@@ -70,7 +85,7 @@ def clean_text(value, *, field: str, max_length: int, required: bool = False, mu
             f"{field} may be at most {max_length} characters.",
             fields={field: [f"At most {max_length} characters (got {len(value)})."]},
         )
-    text = html.unescape(nh3.clean(value, tags=set()))
+    text = _strip_markup(value)
     text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n"))
     if not multiline:
         text = " ".join(text.split())
