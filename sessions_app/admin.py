@@ -1,0 +1,537 @@
+"""Django admin for moderators.
+
+Moderators find sessions and people here and resolve no-shows and disputes.
+Nothing is edited behind the domain layer's back: a session's fields are all
+read-only, profile counters too, the audit log and the ledger are read-only
+for everyone (superusers included), and every change to a session is an
+action that calls a service in sessions_app.services, so audit events and
+ledger rows are written exactly as when participants act.
+
+Big tables never get an unbounded COUNT(*): see EstimatedCountPaginator.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from . import rules, services
+from .errors import DomainError
+from .models import (
+    ApproachChallenge,
+    ReputationLedger,
+    SessionEvent,
+    UserProfile,
+    WingmanMatch,
+    WingmanSession,
+)
+
+admin.site.site_header = "WingmanMatch moderation"
+admin.site.site_title = "WingmanMatch moderation"
+
+# A bulk action runs one service call (one transaction) per row; more than
+# this many rows at once is almost surely a mistaken "select all".
+MAX_BULK_ROWS = 500
+
+
+# --- counting without scanning -------------------------------------------------
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator whose count never scans a whole big table.
+
+    It counts at most EXACT_UP_TO + 1 rows (a bounded subquery). When there
+    are more, PostgreSQL's own estimate is used instead: pg_class.reltuples
+    for an unfiltered table, the planner's row estimate for a filtered one.
+    Other databases (SQLite) count exactly. The last pages of a list whose
+    estimate is low may be out of reach; moderators narrow with search and
+    filters instead.
+    """
+
+    EXACT_UP_TO = 1000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet) or connections[queryset.db].vendor != "postgresql":
+            return super().count
+        bounded = queryset.order_by()[: self.EXACT_UP_TO + 1].count()
+        if bounded <= self.EXACT_UP_TO:
+            return bounded
+        return max(bounded, self._estimate(queryset))
+
+    @staticmethod
+    def _estimate(queryset: QuerySet) -> int:
+        with connections[queryset.db].cursor() as cursor:
+            if not queryset.query.where:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table]
+                )
+                row = cursor.fetchone()
+                return int(row[0]) if row else 0
+            sql, params = queryset.order_by().query.sql_with_params()
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str | bytes):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class ModeratedAdmin(admin.ModelAdmin):
+    """Shared by every model here: bounded counts, no deletes, moderation permission."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    # (action name, button label) shown on the change page to moderators.
+    moderation_buttons: tuple[tuple[str, str], ...] = ()
+
+    def has_moderate_permission(self, request: HttpRequest) -> bool:
+        """Actions with permissions=["moderate"] need this; so do the services."""
+        return request.user.has_perm(services.MODERATE_PERMISSION)
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        buttons = self.moderation_buttons if self.has_moderate_permission(request) else ()
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}),
+                                                                  "moderation_buttons": buttons})
+
+
+class ReadOnlyAdmin(ModeratedAdmin):
+    """Append-only tables: nobody adds, changes or deletes rows here."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+# --- running an action row by row ------------------------------------------------
+
+
+def _label(session: WingmanSession) -> str:
+    return f"{session.venue_name} @ {session.scheduled_time:%Y-%m-%d %H:%M}"
+
+
+def _report(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, *, done: int, verb: str, noun: str, refused: list[str]
+) -> None:
+    """One message for the rows that worked, one error per refused row with the domain's reason.
+
+    verb and noun make the success line: "Cancelled 3 sessions."
+    """
+    if done:
+        modeladmin.message_user(request, f"{verb} {done} {noun}{'' if done == 1 else 's'}.", messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, f"Refused: {line}", messages.ERROR)
+    if not done and not refused:
+        modeladmin.message_user(request, "Nothing to do.", messages.WARNING)
+
+
+def _for_each_session(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    sessions: Iterable[WingmanSession],
+    verb: str,
+    call: Callable[[WingmanSession], object],
+) -> None:
+    """Call a service for each session, each in its own transaction, and report.
+
+    A refused row (a DomainError) changes nothing, the others still go ahead.
+    """
+    done, refused = 0, []
+    for session in sessions:
+        try:
+            call(session)
+        except DomainError as error:
+            refused.append(f"{_label(session)}: {error.message}")
+        else:
+            done += 1
+    _report(modeladmin, request, done=done, verb=verb, noun="session", refused=refused)
+
+
+def _too_many(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> bool:
+    if queryset.count() > MAX_BULK_ROWS:
+        modeladmin.message_user(
+            request, f"Select at most {MAX_BULK_ROWS} rows for one action; narrow the list first.", messages.ERROR
+        )
+        return True
+    return False
+
+
+def _back_to_object(request: HttpRequest, queryset: QuerySet):
+    """After a button on a change page, return to that page rather than the list."""
+    if request.POST.get("_from_change") and len(queryset) == 1:
+        obj = queryset[0]
+        return HttpResponseRedirect(
+            reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        )
+    return None
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=rules.REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown to both participants and kept in the audit log.",
+    )
+
+
+class NoShowForm(forms.Form):
+    absent = forms.ChoiceField(
+        label="Absent participant",
+        widget=forms.RadioSelect,
+        choices=[("user1", "user1 (the match's first member)"), ("user2", "user2 (the match's second member)")],
+    )
+
+    def __init__(self, *args, sessions: list[WingmanSession], **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(sessions) == 1:
+            # One session: name the two people rather than their roles.
+            only = sessions[0]
+            self.fields["absent"].choices = [
+                ("user1", f"{only.user1.get_username()} ({only.user1.email or 'no e-mail'})"),
+                ("user2", f"{only.user2.get_username()} ({only.user2.email or 'no e-mail'})"),
+            ]
+
+
+def _intermediate_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    sessions: list[WingmanSession],
+    *,
+    form: forms.Form,
+    action: str,
+    title: str,
+    button: str,
+) -> TemplateResponse:
+    """The page asking what an action needs (a reason, a participant) before doing it."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "sessions": sessions,
+        "action": action,
+        "button": button,
+        "from_change": request.POST.get("_from_change", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/sessions_app/moderation_action.html", context)
+
+
+# --- sessions ----------------------------------------------------------------------
+
+
+class SessionEventInline(ReadOnlyInline):
+    model = SessionEvent
+    verbose_name = "event"
+    verbose_name_plural = "Event timeline (audit log)"
+    fields = ("created_at", "kind", "actor", "data")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("actor")
+
+
+class LedgerInline(ReadOnlyInline):
+    model = ReputationLedger
+    verbose_name = "ledger row"
+    verbose_name_plural = "Reputation ledger"
+    fields = ("created_at", "user", "reason", "points")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("user")
+
+
+def _person(user) -> str:
+    if user is None:
+        return "-"
+    try:
+        name = user.profile.display_name
+    except UserProfile.DoesNotExist:
+        name = ""
+    return f"{user.get_username()} · {name or 'no display name'} · {user.email or 'no e-mail'}"
+
+
+@admin.register(WingmanSession)
+class WingmanSessionAdmin(ModeratedAdmin):
+    """Sessions are read-only here; moderators change them through actions only."""
+
+    list_display = ("venue_name", "scheduled_time", "status", "participant_1", "participant_2", "confirmations",
+                    "created_at")
+    list_filter = ("status", "scheduled_time", "created_at")
+    search_fields = (
+        "venue_name",
+        "user1__username", "user1__email", "user1__profile__display_name",
+        "user2__username", "user2__email", "user2__profile__display_name",
+    )
+    list_select_related = ("user1__profile", "user2__profile")
+    ordering = ("-scheduled_time", "-id")
+    inlines = (SessionEventInline, LedgerInline)
+    actions = ("cancel_sessions", "mark_no_show", "complete_sessions", "rebuild_participants_reputation")
+    moderation_buttons = (
+        ("cancel_sessions", "Cancel…"),
+        ("mark_no_show", "Mark no-show…"),
+        ("complete_sessions", "Mark completed"),
+        ("rebuild_participants_reputation", "Rebuild reputation"),
+    )
+    fieldsets = (
+        ("Session", {"fields": ("id", "match", "venue_name", "scheduled_time", "status", "version", "created_at",
+                                "updated_at")}),
+        ("user1", {"fields": ("user1_person", "user1_checked_in_at", "user1_completed_confirmed_by_user2",
+                              "user1_challenge", "user1_challenge_title", "user1_challenge_difficulty",
+                              "user1_challenge_points", "user1_challenge_description")}),
+        ("user2", {"fields": ("user2_person", "user2_checked_in_at", "user2_completed_confirmed_by_user1",
+                              "user2_challenge", "user2_challenge_title", "user2_challenge_difficulty",
+                              "user2_challenge_points", "user2_challenge_description")}),
+        ("Timing", {"fields": ("started_at", "paused_at", "active_seconds", "completed_at")}),
+        ("Cancellation and no-show", {"fields": ("cancelled_at", "cancelled_by", "cancellation_reason",
+                                                 "cancellation_penalty", "no_show_user")}),
+        ("Notes", {"fields": ("notes",)}),
+    )
+    readonly_fields = ("id", "user1_person", "user2_person")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related(
+            "match", "user1__profile", "user2__profile", "user1_challenge", "user2_challenge", "cancelled_by",
+            "no_show_user",
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # participants schedule sessions, with the scheduling rules
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # every change is an action through the domain layer
+
+    @admin.display(description="user1")
+    def participant_1(self, session: WingmanSession) -> str:
+        return session.user1.get_username()
+
+    @admin.display(description="user2")
+    def participant_2(self, session: WingmanSession) -> str:
+        return session.user2.get_username()
+
+    @admin.display(description="confirmed (user1, user2)")
+    def confirmations(self, session: WingmanSession) -> str:
+        def mark(flag: bool) -> str:
+            return "yes" if flag else "no"
+
+        return f"{mark(session.user1_completed_confirmed_by_user2)}, {mark(session.user2_completed_confirmed_by_user1)}"
+
+    @admin.display(description="participant")
+    def user1_person(self, session: WingmanSession) -> str:
+        return _person(session.user1)
+
+    @admin.display(description="participant")
+    def user2_person(self, session: WingmanSession) -> str:
+        return _person(session.user2)
+
+    def _selected(self, request: HttpRequest, queryset: QuerySet) -> list[WingmanSession] | None:
+        if _too_many(self, request, queryset):
+            return None
+        return list(queryset.select_related("user1", "user2").order_by("scheduled_time", "id"))
+
+    @admin.action(description="Cancel selected sessions (asks for a reason)", permissions=["moderate"])
+    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet):
+        sessions = self._selected(request, queryset)
+        if sessions is None:
+            return None
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return _intermediate_page(self, request, sessions, form=form, action="cancel_sessions",
+                                      title="Cancel sessions", button="Cancel these sessions")
+        reason = form.cleaned_data["reason"]
+        _for_each_session(
+            self, request, sessions, "Cancelled",
+            lambda s: services.session_cancel(session_id=s.pk, user=request.user, reason=reason, as_moderator=True),
+        )
+        return _back_to_object(request, sessions)
+
+    @admin.action(description="Mark no-show for a named participant", permissions=["moderate"])
+    def mark_no_show(self, request: HttpRequest, queryset: QuerySet):
+        sessions = self._selected(request, queryset)
+        if sessions is None:
+            return None
+        form = NoShowForm(request.POST if "apply" in request.POST else None, sessions=sessions)
+        if not form.is_valid():
+            return _intermediate_page(self, request, sessions, form=form, action="mark_no_show",
+                                      title="Mark a participant absent", button="Mark no-show")
+        absent = form.cleaned_data["absent"]
+        _for_each_session(
+            self, request, sessions, "Recorded a no-show on",
+            lambda s: services.session_report_no_show(
+                session_id=s.pk, user=request.user, absent_user_id=s.user_id_for(absent), as_moderator=True
+            ),
+        )
+        return _back_to_object(request, sessions)
+
+    @admin.action(description="Mark selected sessions completed", permissions=["moderate"])
+    def complete_sessions(self, request: HttpRequest, queryset: QuerySet):
+        sessions = self._selected(request, queryset)
+        if sessions is None:
+            return None
+        _for_each_session(
+            self, request, sessions, "Completed",
+            lambda s: services.session_complete(session_id=s.pk, user=request.user),
+        )
+        return _back_to_object(request, sessions)
+
+    @admin.action(description="Rebuild reputation of the participants", permissions=["moderate"])
+    def rebuild_participants_reputation(self, request: HttpRequest, queryset: QuerySet):
+        sessions = self._selected(request, queryset)
+        if sessions is None:
+            return None
+        users = {}
+        for session in sessions:
+            users.setdefault(session.user1_id, session.user1)
+            users.setdefault(session.user2_id, session.user2)
+        _rebuild(self, request, users.values())
+        return _back_to_object(request, sessions)
+
+
+def _rebuild(modeladmin: admin.ModelAdmin, request: HttpRequest, users: Iterable) -> None:
+    """Rebuild each user's counters from the ledger and say which ones drifted."""
+    done, refused = 0, []
+    for user in users:
+        try:
+            drift = services.reputation_rebuild(user_id=user.pk)
+        except DomainError as error:
+            refused.append(f"{user.get_username()}: {error.message}")
+            continue
+        done += 1
+        if drift:
+            changes = ", ".join(f"{counter} {old} → {new}" for counter, (old, new) in sorted(drift.items()))
+            modeladmin.message_user(request, f"{user.get_username()}: repaired {changes}.", messages.WARNING)
+    _report(modeladmin, request, done=done, verb="Rebuilt the reputation of", noun="user", refused=refused)
+
+
+# --- matches, challenges, profiles ------------------------------------------------------
+
+
+@admin.register(WingmanMatch)
+class WingmanMatchAdmin(ModeratedAdmin):
+    list_display = ("id", "user1", "user2", "status", "created_at")
+    list_filter = ("status", "created_at")
+    search_fields = (
+        "user1__username", "user1__email", "user1__profile__display_name",
+        "user2__username", "user2__email", "user2__profile__display_name",
+    )
+    list_select_related = ("user1", "user2")
+    autocomplete_fields = ("user1", "user2")
+    ordering = ("-created_at", "-id")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        # A match never changes its users: sessions copy them.
+        return ("user1", "user2", "created_at") if obj else ("created_at",)
+
+
+@admin.register(ApproachChallenge)
+class ApproachChallengeAdmin(ModeratedAdmin):
+    """Editing a challenge is safe: sessions keep the snapshot taken when scheduled."""
+
+    list_display = ("title", "difficulty", "points", "is_active")
+    list_filter = ("difficulty", "is_active")
+    search_fields = ("title", "description")
+    ordering = ("points", "title")
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(ModeratedAdmin):
+    """Display name and time zone are editable; counters move only with the ledger."""
+
+    list_display = ("user", "display_name", "email", "reputation", "completed_sessions", "no_show_count",
+                    "total_sessions")
+    search_fields = ("user__username", "user__email", "display_name")
+    list_filter = ("timezone",)
+    list_select_related = ("user",)
+    ordering = ("user__username",)
+    fields = ("user", "display_name", "timezone", "reputation", "completed_sessions", "no_show_count",
+              "total_sessions", "cancelled_sessions", "no_show_sessions", "total_active_seconds", "streak_weeks",
+              "streak_last_week")
+    readonly_fields = ("user", "reputation", "completed_sessions", "no_show_count", "total_sessions",
+                       "cancelled_sessions", "no_show_sessions", "total_active_seconds", "streak_weeks",
+                       "streak_last_week")
+    actions = ("rebuild_reputation",)
+    moderation_buttons = (("rebuild_reputation", "Rebuild reputation"),)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # profiles are made with their users
+
+    @admin.display(description="e-mail", ordering="user__email")
+    def email(self, profile: UserProfile) -> str:
+        return profile.user.email
+
+    @admin.action(description="Rebuild reputation from the ledger", permissions=["moderate"])
+    def rebuild_reputation(self, request: HttpRequest, queryset: QuerySet):
+        if _too_many(self, request, queryset):
+            return None
+        profiles = list(queryset.select_related("user"))
+        _rebuild(self, request, [profile.user for profile in profiles])
+        return _back_to_object(request, profiles)
+
+
+# --- the append-only tables -------------------------------------------------------------
+
+
+@admin.register(SessionEvent)
+class SessionEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "session_link", "actor")
+    list_filter = ("kind", "created_at")
+    search_fields = ("session__venue_name", "actor__username", "actor__email")
+    list_select_related = ("session", "actor")
+    raw_id_fields = ("session", "actor")
+    ordering = ("-created_at", "-id")
+
+    @admin.display(description="session")
+    def session_link(self, event: SessionEvent) -> str:
+        url = reverse("admin:sessions_app_wingmansession_change", args=[event.session_id])
+        return format_html('<a href="{}">{}</a>', url, _label(event.session))
+
+
+@admin.register(ReputationLedger)
+class ReputationLedgerAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "reason", "points", "session_link")
+    list_filter = ("reason", "created_at")
+    search_fields = ("user__username", "user__email", "session__venue_name")
+    list_select_related = ("user", "session")
+    raw_id_fields = ("user", "session")
+    ordering = ("-created_at", "-id")
+
+    @admin.display(description="session")
+    def session_link(self, row: ReputationLedger) -> str:
+        url = reverse("admin:sessions_app_wingmansession_change", args=[row.session_id])
+        return format_html('<a href="{}">{}</a>', url, _label(row.session))
