@@ -1,0 +1,101 @@
+"""Exactly-once reputation: counters move only with a ledger row; rebuild finds and fixes drift."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app import services
+from sessions_app.errors import NotFound, RuleViolation
+from sessions_app.models import ReputationLedger, UserProfile
+from tests.services.conftest import profile
+
+
+@pytest.fixture
+def completed(due_session, alice, bob):
+    services.session_confirm(session_id=due_session.pk, user=alice)
+    services.session_confirm(session_id=due_session.pk, user=bob)
+    return due_session
+
+
+@pytest.fixture
+def lifecycle(completed, make_session, alice, bob):
+    """One session of each ending: completed, late-cancelled by bob, bob a no-show."""
+    late = make_session(starts_in=timedelta(hours=1))
+    services.session_cancel(session_id=late.pk, user=bob, reason="Late")
+    now = timezone.now()
+    absent = make_session(starts_in=-timedelta(minutes=30), status="in_progress", user1_checked_in_at=now,
+                          started_at=now, running_since=now)
+    services.session_report_no_show(session_id=absent.pk, user=alice)
+    return completed
+
+
+def test_award_writes_one_row_and_moves_the_counters(session, alice):
+    with transaction.atomic():
+        mine = UserProfile.objects.select_for_update().get(pk=alice.pk)
+        assert services.reputation_award(profile=mine, session=session, reason="completion", points=10) is True
+    assert profile(alice).reputation == 10
+    assert profile(alice).completed_sessions == 1
+    assert ReputationLedger.objects.filter(user=alice, session=session).count() == 1
+
+
+def test_award_twice_adds_nothing(completed, alice, unchanged):
+    with unchanged(), transaction.atomic():
+        mine = UserProfile.objects.select_for_update().get(pk=alice.pk)
+        assert services.reputation_award(profile=mine, session=completed, reason="completion", points=10) is False
+    assert profile(alice).reputation == 10 and profile(alice).completed_sessions == 1
+
+
+def test_a_no_show_row_moves_the_no_show_count(session, bob):
+    with transaction.atomic():
+        theirs = UserProfile.objects.select_for_update().get(pk=bob.pk)
+        services.reputation_award(profile=theirs, session=session, reason="no_show", points=-25)
+    assert (profile(bob).reputation, profile(bob).no_show_count, profile(bob).completed_sessions) == (-25, 1, 0)
+
+
+def test_replaying_a_completion_adds_nothing(completed, alice, bob, unchanged):
+    with unchanged():
+        for user in (alice, bob):
+            with pytest.raises(RuleViolation):
+                services.session_confirm(session_id=completed.pk, user=user)
+        assert services.sessions_close_stale(now=timezone.now() + timedelta(days=10)) == {
+            "cancelled": 0, "completed": 0,
+        }
+    assert ReputationLedger.objects.filter(session=completed).count() == 2
+
+
+def test_rebuild_finds_no_drift_after_a_lifecycle(lifecycle, alice, bob, unchanged):
+    assert (profile(alice).reputation, profile(alice).completed_sessions, profile(alice).no_show_count) == (10, 1, 0)
+    assert (profile(bob).reputation, profile(bob).completed_sessions, profile(bob).no_show_count) == (
+        25 - 13 - 25, 1, 1,
+    )
+    with unchanged():
+        assert services.reputation_rebuild(user_id=alice.pk) == {}
+        assert services.reputation_rebuild(user_id=bob.pk) == {}
+
+
+def test_rebuild_reports_and_fixes_drift(lifecycle, bob):
+    UserProfile.objects.filter(pk=bob.pk).update(reputation=1000, completed_sessions=7, no_show_count=0)
+    assert services.reputation_rebuild(user_id=bob.pk) == {
+        "reputation": (1000, -13), "completed_sessions": (7, 1), "no_show_count": (0, 1),
+    }
+    assert (profile(bob).reputation, profile(bob).completed_sessions, profile(bob).no_show_count) == (-13, 1, 1)
+    assert services.reputation_rebuild(user_id=bob.pk) == {}
+
+
+def test_rebuild_without_fix_only_reports(lifecycle, alice):
+    UserProfile.objects.filter(pk=alice.pk).update(reputation=3)
+    assert services.reputation_rebuild(user_id=alice.pk, fix=False) == {"reputation": (3, 10)}
+    assert profile(alice).reputation == 3
+
+
+def test_rebuild_of_a_user_without_profile_creates_it_at_zero(db, django_user_model):
+    ghost = django_user_model.objects.create_user(username="ghost")
+    assert services.reputation_rebuild(user_id=ghost.pk) == {}
+    assert profile(ghost).reputation == 0
+
+
+def test_rebuild_of_an_unknown_user_is_refused(db):
+    with pytest.raises(NotFound):
+        services.reputation_rebuild(user_id=987654)
