@@ -467,7 +467,7 @@ def session_cancel(*, session_id, user, reason, as_moderator: bool = False) -> W
     _event(session, user, EventKind.CANCELLED, reason=reason, penalty=penalty, by_moderator=as_moderator,
            **redecided)
     _save(session, "status", "cancelled_at", "cancelled_by", "cancellation_reason", "cancellation_penalty",
-          "active_seconds", "running_since", "paused_at")
+          "active_seconds", "running_since", "paused_at", *_OUTCOME_FIELDS)
     return session
 
 
@@ -506,7 +506,7 @@ def session_report_no_show(*, session_id, user, absent_user_id=None, as_moderato
                      points=-points)
     _event(session, user, EventKind.NO_SHOW, absent=absent_role, points=-points, by_moderator=as_moderator,
            **redecided)
-    _save(session, "status", "no_show_user", "active_seconds", "running_since", "paused_at")
+    _save(session, "status", "no_show_user", "active_seconds", "running_since", "paused_at", *_OUTCOME_FIELDS)
     return session
 
 
@@ -520,8 +520,7 @@ def session_complete(*, session_id, user) -> WingmanSession:
     session.user1_completed_confirmed_by_user2 = True
     session.user2_completed_confirmed_by_user1 = True
     _complete(session, now, user, by_moderator=True, **redecided)
-    _save(session, "status", "completed_at", "user1_completed_confirmed_by_user2",
-          "user2_completed_confirmed_by_user1", "active_seconds", "running_since", "paused_at")
+    _save(session, "status", "completed_at", "active_seconds", "running_since", "paused_at", *_OUTCOME_FIELDS)
     return session
 
 
@@ -532,12 +531,21 @@ _REVERSALS = {
 }
 
 
+# What a final outcome leaves on the session; _redecide clears them and the caller saves them
+# together with the new status (saving them apart would leave a completed session without its time).
+_OUTCOME_FIELDS = (
+    "completed_at", "cancelled_at", "cancelled_by", "cancellation_reason", "cancellation_penalty",
+    "no_show_user", "user1_completed_confirmed_by_user2", "user2_completed_confirmed_by_user1",
+)
+
+
 def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str) -> dict:
     """Let a moderator replace a final outcome: undo its ledger rows and counters.
 
     An open session needs no undoing. A final one can be re-decided once (the
     ledger keeps one row per user, session and reason); the old outcome's
-    points are reversed with ledger rows of their own.
+    points are reversed with ledger rows of their own. The cleared outcome
+    fields (_OUTCOME_FIELDS) are saved by the caller along with the new status.
     """
     if not session.is_final:
         return {}
@@ -557,6 +565,10 @@ def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str
         if counter:
             setattr(profile, counter, max(getattr(profile, counter) - 1, 0))
             profile.save(update_fields=[counter])
+        if session.status == SessionStatus.COMPLETED and session.started_at is not None:
+            # _complete added this session's active time; a completion undone takes it back.
+            profile.total_active_seconds = max(profile.total_active_seconds - session.active_seconds, 0)
+            profile.save(update_fields=["total_active_seconds"])
     decided = {"redecided_from": session.status, "reversed": [e.reason for e in entries]}
     session.completed_at = None
     session.cancelled_at = None
@@ -566,10 +578,6 @@ def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str
     session.no_show_user = None
     session.user1_completed_confirmed_by_user2 = False
     session.user2_completed_confirmed_by_user1 = False
-    session.save(update_fields=[
-        "completed_at", "cancelled_at", "cancelled_by", "cancellation_reason", "cancellation_penalty",
-        "no_show_user", "user1_completed_confirmed_by_user2", "user2_completed_confirmed_by_user1",
-    ])
     return decided
 
 
