@@ -2,11 +2,12 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from . import rules
@@ -14,6 +15,7 @@ from .cache import SESSION_CACHE_SECONDS, session_cache_key
 from .errors import InvalidInput, NotFound, NotParticipant
 from .models import (
     ApproachChallenge,
+    ReputationLedger,
     SessionEvent,
     SessionStatus,
     UserProfile,
@@ -243,3 +245,55 @@ def user_stats(*, user, now: datetime | None = None) -> dict:
         "reputation": profile.reputation,
         "weekly_streak": profile.weekly_streak_on(today),
     }
+
+
+def _week_of(value, zone: ZoneInfo) -> date:
+    return (value.astimezone(zone) if timezone.is_aware(value) else value).date()
+
+
+def progress_for_user(*, profile: UserProfile, weeks: int = 12, now: datetime | None = None) -> list[dict]:
+    """Sessions per week and reputation at the end of each week, oldest week first.
+
+    Two aggregate queries over an index-backed window of ``weeks`` weeks, so
+    the cost does not grow with the history. The reputation line runs back
+    from the profile's counter through the ledger rows of the window.
+    """
+    now = now or timezone.now()
+    zone = ZoneInfo(profile.timezone)
+    today = now.astimezone(zone).date()
+    first_week = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    start = datetime.combine(first_week, time.min, zone)
+    end = datetime.combine(today - timedelta(days=today.weekday()) + timedelta(weeks=1), time.min, zone)
+    rows = {
+        first_week + timedelta(weeks=i): {"week": first_week + timedelta(weeks=i), "completed": 0, "other": 0,
+                                          "points": 0, "reputation": 0}
+        for i in range(weeks)
+    }
+    per_week = (
+        sessions_of_user(profile.user)
+        .filter(scheduled_time__gte=start, scheduled_time__lt=end)
+        .annotate(week=TruncWeek("scheduled_time", tzinfo=zone))
+        .values("week", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in per_week:
+        week = rows.get(_week_of(row["week"], zone))
+        if week:
+            week["completed" if row["status"] == SessionStatus.COMPLETED else "other"] += row["n"]
+    gains = (
+        ReputationLedger.objects.filter(user_id=profile.pk, created_at__gte=start)
+        .annotate(week=TruncWeek("created_at", tzinfo=zone))
+        .values("week")
+        .annotate(points=Sum("points"))
+        .order_by()
+    )
+    for row in gains:
+        week = rows.get(_week_of(row["week"], zone))
+        if week:
+            week["points"] += row["points"]
+    balance = profile.reputation - sum(week["points"] for week in rows.values())
+    for week in rows.values():
+        balance += week["points"]
+        week["reputation"] = balance
+    return list(rows.values())

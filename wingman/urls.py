@@ -14,3 +14,9 @@ urlpatterns = [
     path("", include("sessions_app.health")),
     path("", include("sessions_app.urls")),
 ]
+
+# Friendly pages, and problem+json under /api/.
+handler400 = "sessions_app.errorpages.bad_request"
+handler403 = "sessions_app.errorpages.permission_denied"
+handler404 = "sessions_app.errorpages.page_not_found"
+handler500 = "sessions_app.errorpages.server_error"

@@ -1,0 +1,119 @@
+"""Forms of the participant pages: they parse and render input, the services decide.
+
+No business rule lives here: a form only turns posted strings into Python
+values (and back into widgets), and maps the domain layer's refusals onto
+its fields.
+"""
+
+import hashlib
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from . import rules
+from .errors import DomainError, InvalidInput
+from .models import SessionStatus
+from .selectors import display_name
+
+
+def notes_digest(notes: str) -> str:
+    """A short fingerprint of a notes text, sent back with an edit to tell "buddy changed them" apart."""
+    return hashlib.sha256(notes.encode()).hexdigest()[:20]
+
+
+def add_domain_error(form: forms.Form, error: DomainError, field_names: dict[str, str] | None = None) -> None:
+    """Show a domain refusal on the form: per field where the service named fields, else on the whole form."""
+    field_names = field_names or {}
+    fields = error.fields if isinstance(error, InvalidInput) else {}
+    placed = False
+    for name, messages in fields.items():
+        target = field_names.get(name, name)
+        if target in form.fields:
+            for message in messages:
+                form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class ScheduleForm(forms.Form):
+    """Schedule a session: the viewer picks the match, the venue, the time and both challenges."""
+
+    match = forms.ChoiceField(label="Buddy")
+    venue_name = forms.CharField(label="Venue", max_length=rules.VENUE_MAX_LENGTH)
+    scheduled_time = forms.DateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    my_challenge = forms.ChoiceField(label="Your challenge")
+    buddy_challenge = forms.ChoiceField(label="Your buddy's challenge")
+
+    def __init__(self, *args, user, matches, challenges, tz: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.zone = ZoneInfo(tz)
+        self.matches = {str(match.pk): match for match in matches}
+        self.fields["match"].choices = [
+            (key, display_name(match.user2 if match.user1_id == user.pk else match.user1))
+            for key, match in self.matches.items()
+        ]
+        challenge_choices = [
+            (str(c.pk), f"{c.title} · {c.get_difficulty_display()} · {c.points} pts") for c in challenges
+        ]
+        self.fields["my_challenge"].choices = challenge_choices
+        self.fields["buddy_challenge"].choices = challenge_choices
+        self.fields["scheduled_time"].help_text = f"In your time zone, {tz}."
+
+    def clean_scheduled_time(self):
+        """The picker sends wall-clock time; it means the viewer's time zone."""
+        value = self.cleaned_data["scheduled_time"]
+        if timezone.is_aware(value):
+            value = timezone.make_naive(value, timezone.get_current_timezone())
+        return value.replace(tzinfo=self.zone)
+
+    def service_arguments(self) -> dict:
+        """The form's values in the terms of services.session_schedule (user1/user2 of the match)."""
+        data = self.cleaned_data
+        match = self.matches[data["match"]]
+        mine, buddys = data["my_challenge"], data["buddy_challenge"]
+        user1_challenge, user2_challenge = (mine, buddys) if match.user1_id == self.user.pk else (buddys, mine)
+        return {
+            "match_id": match.pk,
+            "venue_name": data["venue_name"],
+            "scheduled_time": data["scheduled_time"],
+            "user1_challenge_id": user1_challenge,
+            "user2_challenge_id": user2_challenge,
+        }
+
+    def service_field_names(self) -> dict[str, str]:
+        """Where the service's field errors belong on this form."""
+        return {"match_id": "match", "user1_challenge_id": "my_challenge", "user2_challenge_id": "buddy_challenge"}
+
+
+class HistoryFilterForm(forms.Form):
+    """Renders the history filters; selectors.session_filters_from parses them."""
+
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *SessionStatus.choices])
+    match = forms.ChoiceField(required=False, label="Buddy")
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    completed = forms.ChoiceField(
+        required=False, label="Completed", choices=[("", "Either"), ("true", "Completed"), ("false", "Not completed")]
+    )
+
+    def __init__(self, *args, user, matches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["match"].choices = [("", "Any buddy")] + [
+            (str(m.pk), display_name(m.user2 if m.user1_id == user.pk else m.user1)) for m in matches
+        ]
+
+
+class NotesForm(forms.Form):
+    """A notes edit: the text, and the version (and notes fingerprint) it was written against."""
+
+    notes = forms.CharField(required=False, strip=False, max_length=rules.NOTES_MAX_LENGTH, widget=forms.Textarea)
+    expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    base_digest = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    take_theirs = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,379 @@
+"""The participant pages (server-rendered, enhanced with HTMX).
+
+Thin views: they read through selectors, change through services, and turn
+domain errors into messages, form errors or the 403/404 pages. One view and
+one template serve each page and its HTMX fragment (``if request.htmx``).
+Every action is a plain form POST that redirects back, so all of it works
+with JavaScript off.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import rules, selectors, services
+from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
+from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error, notes_digest
+from .models import UserProfile, WingmanSession, buddy_of
+
+HISTORY_PAGE_SIZE = 20
+PROGRESS_WEEKS = 12
+TIMELINE_LENGTH = 30
+
+
+def _viewer(request: HttpRequest) -> UserProfile:
+    """The viewer's profile (time zone, reputation): one query."""
+    return selectors.profile_for_user(user=request.user)
+
+
+def _participant_session(request: HttpRequest, session_id) -> WingmanSession:
+    """The session for one of its participants; outsiders get the 403 page, unknown ids the 404 page."""
+    try:
+        return selectors.session_get_for_participant(session_id=session_id, user=request.user)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except NotParticipant as error:
+        raise PermissionDenied(error.message) from None
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+# --- dashboard, history, progress ----------------------------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    now = timezone.now()
+    context = {
+        "viewer": viewer,
+        "current": selectors.session_current_for_user(user=request.user, now=now),
+        "upcoming": selectors.session_upcoming_for_user(user=request.user, now=now),
+        "recent": selectors.session_recent_for_user(user=request.user),
+        "stats": selectors.user_stats(user=request.user, now=now),
+    }
+    return _private(render(request, "sessions/dashboard.html", context))
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def history(request: HttpRequest) -> HttpResponse:
+    """The viewer's sessions with filters and pagination; HTMX swaps only the results."""
+    viewer = _viewer(request)
+    matches = list(selectors.match_list_for_user(user=request.user))
+    form = HistoryFilterForm(request.GET, user=request.user, matches=matches)
+    form.is_valid()
+    try:
+        filters = selectors.session_filters_from(request.GET, tz=viewer.timezone)
+    except InvalidInput as error:
+        add_domain_error(form, error)
+        filters = None
+    page = None
+    if filters is not None:
+        queryset = selectors.session_list_for_user(user=request.user, filters=filters, tz=viewer.timezone)
+        page = Paginator(queryset, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"viewer": viewer, "form": form, "page": page, "query": query.urlencode()}
+    template = "sessions/_history_results.html" if request.htmx else "sessions/history.html"
+    return _private(render(request, template, context))
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    weeks = selectors.progress_for_user(profile=viewer, weeks=PROGRESS_WEEKS)
+    context = {"viewer": viewer, "weeks": weeks, "stats": selectors.user_stats(user=request.user)}
+    return _private(render(request, "sessions/progress.html", context))
+
+
+# --- scheduling ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    matches = [m for m in selectors.match_list_for_user(user=request.user) if m.status == "accepted"]
+    form = ScheduleForm(
+        request.POST or None,
+        user=request.user,
+        matches=matches,
+        challenges=list(selectors.challenge_list_active()),
+        tz=viewer.timezone,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_schedule(user=request.user, **form.service_arguments())
+        except DomainError as error:
+            add_domain_error(form, error, form.service_field_names())
+        else:
+            messages.success(request, "Session scheduled.")
+            return redirect("session_detail", session_id=session.pk)
+    status = 400 if request.method == "POST" else 200
+    return _private(render(request, "sessions/schedule.html", {"viewer": viewer, "form": form}, status=status))
+
+
+# --- the active session page -------------------------------------------------------------------
+
+
+def _panel_etag(session: WingmanSession, user, allowed: dict) -> str:
+    """Changes whenever anything the panel shows can change: the version, and what the viewer may do now."""
+    permitted = "".join("1" if allowed[name]["allowed"] else "0" for name in sorted(allowed))
+    digest = hashlib.sha256(f"{session.pk}:{session.version}:{user.pk}:{permitted}".encode()).hexdigest()[:16]
+    return f'"p{session.version}-{digest}"'
+
+
+def _participant_view(session: WingmanSession, role: str, preview: dict, viewer_role: str) -> dict:
+    user = session.user_for(role)
+    return {
+        "role": role,
+        "is_viewer": role == viewer_role,
+        "name": selectors.display_name(user),
+        "challenge": session.challenge_snapshot(role),
+        "checked_in_at": session.checked_in_at(role),
+        "confirmed": session.is_confirmed(role),
+        "confirmed_by": selectors.display_name(session.user_for(buddy_of(role))),
+        "delta": preview[f"{role}_delta"],
+    }
+
+
+def _action_buttons(session: WingmanSession, allowed: dict, buddy: str) -> list[dict]:
+    """The action forms of the panel, in the order a session goes; pause or resume, whichever fits."""
+    buttons = [
+        ("check-in", "check_in", "Check in", "primary"),
+        ("start", "start", "Start the session", ""),
+        ("resume", "resume", "Resume", "") if session.is_paused else ("pause", "pause", "Pause", ""),
+        ("confirm", "confirm", f"Confirm {buddy} completed their challenge", "primary"),
+        ("no-show", "no_show", f"Report {buddy} as a no-show", "danger"),
+        ("cancel", "cancel", "Cancel the session", "danger"),
+    ]
+    return [
+        {"slug": slug, "label": label, "style": style, "allowed": allowed[name]["allowed"],
+         "reason": allowed[name]["reason"]}
+        for slug, name, label, style in buttons
+    ]
+
+
+def _timeline(session: WingmanSession) -> list[dict]:
+    """The latest events, oldest first; a run of notes edits by one person reads as one line."""
+    latest = list(selectors.session_events(session=session).order_by("-created_at", "-id")[:TIMELINE_LENGTH])
+    lines: list[dict] = []
+    for event in reversed(latest):
+        previous = lines[-1] if lines else None
+        if (previous and event.kind == "notes_updated" and previous["event"].kind == "notes_updated"
+                and previous["event"].actor_id == event.actor_id):
+            previous["times"] += 1
+            previous["last_at"] = event.created_at
+            continue
+        lines.append({"event": event, "times": 1, "last_at": event.created_at,
+                      "actor": selectors.display_name(event.actor) if event.actor else "System"})
+    return lines
+
+
+def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserProfile, *,
+                   allowed: dict, now: datetime, **extra) -> dict:
+    role = session.role_of(request.user)
+    preview = rules.reputation_preview(session, now)
+    participants = [_participant_view(session, r, preview, role) for r in ("user1", "user2")]
+    participants.sort(key=lambda p: not p["is_viewer"])
+    return {
+        "viewer": viewer,
+        "session": session,
+        "me": participants[0],
+        "buddy": participants[1],
+        "participants": participants,
+        "allowed": allowed,
+        "now": now,
+        "actions": _action_buttons(session, allowed, participants[1]["name"]),
+        "timeline": _timeline(session),
+        "notes_readonly": not allowed["edit_notes"]["allowed"],
+        "etag": _panel_etag(session, request.user, allowed),
+        "notes_digest": notes_digest(session.notes),
+        "active_seconds": session.active_seconds_at(now),
+        **extra,
+    }
+
+
+def _render_session_page(request: HttpRequest, session: WingmanSession, *, status: int = 200,
+                         fragment: bool = False, **extra) -> HttpResponse:
+    now = timezone.now()
+    allowed = rules.allowed_actions(session, request.user, now)
+    context = _panel_context(request, session, _viewer(request), allowed=allowed, now=now, **extra)
+    if not fragment:
+        context["notes_form"] = extra.get("notes_form") or NotesForm(
+            initial={"notes": session.notes, "expected_version": session.version,
+                     "base_digest": context["notes_digest"]}
+        )
+    template = "sessions/_panel.html" if fragment else "sessions/detail.html"
+    response = render(request, template, context, status=status)
+    response["ETag"] = context["etag"]
+    return _private(response)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def session_detail(request: HttpRequest, session_id) -> HttpResponse:
+    """The active session page; with HTMX, just its panel, polled with If-None-Match."""
+    session = _participant_session(request, session_id)
+    if request.htmx:
+        allowed = rules.allowed_actions(session, request.user, timezone.now())
+        etag = _panel_etag(session, request.user, allowed)
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponseNotModified()
+            response["ETag"] = etag
+            return _private(response)
+    return _render_session_page(request, session, fragment=bool(request.htmx))
+
+
+def _confirm(*, session_id, user, request):
+    result = services.session_confirm(session_id=session_id, user=user)
+    if result.both_confirmed:
+        return f"Session completed. You earned {result.user_reputation_delta:+d} reputation."
+    return "You confirmed your buddy's challenge."
+
+
+def _simple(service: Callable, message: str) -> Callable:
+    def run(*, session_id, user, request):
+        service(session_id=session_id, user=user)
+        return message
+    return run
+
+
+def _cancel(*, session_id, user, request):
+    session = services.session_cancel(session_id=session_id, user=user, reason=request.POST.get("reason", ""))
+    if session.cancellation_penalty:
+        return f"Session cancelled. Late cancellation: -{session.cancellation_penalty} reputation."
+    return "Session cancelled."
+
+
+def _no_show(*, session_id, user, request):
+    services.session_report_no_show(session_id=session_id, user=user)
+    return "No-show reported."
+
+
+# URL slug -> what the page does; each calls exactly one service.
+ACTIONS: dict[str, Callable] = {
+    "check-in": _simple(services.session_check_in, "You checked in."),
+    "start": _simple(services.session_start, "The session has started."),
+    "pause": _simple(services.session_pause, "The session is paused."),
+    "resume": _simple(services.session_resume, "The session is running again."),
+    "confirm": _confirm,
+    "cancel": _cancel,
+    "no-show": _no_show,
+}
+
+
+@login_required
+@require_POST
+def session_action(request: HttpRequest, session_id, action: str) -> HttpResponse:
+    """Run one lifecycle action; redirect back (plain POST) or answer the refreshed panel (HTMX)."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    try:
+        flash, level = ACTIONS[action](session_id=session_id, user=request.user, request=request), messages.SUCCESS
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except NotParticipant as error:
+        raise PermissionDenied(error.message) from None
+    except DomainError as error:
+        flash, level = error.message, messages.ERROR
+    if request.htmx:
+        session = _participant_session(request, session_id)
+        tag = messages.DEFAULT_TAGS[level]
+        return _render_session_page(request, session, fragment=True, flash=flash, flash_level=tag)
+    messages.add_message(request, level, flash)
+    return redirect("session_detail", session_id=session_id)
+
+
+def _notes_save(*, session_id, user, data: dict) -> WingmanSession:
+    """Save the notes against the version the editor started from.
+
+    Every write bumps the version, so a check-in by the buddy alone would
+    refuse the edit; when the notes themselves are still the ones the editor
+    started from, it is no conflict and the edit goes on the current version.
+    """
+    try:
+        return services.notes_update(session_id=session_id, user=user, notes=data["notes"],
+                                     expected_version=data["expected_version"])
+    except VersionMismatch as mismatch:
+        current = mismatch.data["current_notes"]
+        if not data["base_digest"] or notes_digest(current) != data["base_digest"]:
+            raise
+        return services.notes_update(session_id=session_id, user=user, notes=data["notes"],
+                                     expected_version=mismatch.data["current_version"])
+
+
+@login_required
+@require_POST
+def session_notes(request: HttpRequest, session_id) -> HttpResponse:
+    """Save the shared notes: autosaved by HTMX while typing, or with the Save button."""
+    form = NotesForm(request.POST)
+    if not form.is_valid():
+        return _notes_refused(request, session_id, "; ".join(m for errs in form.errors.values() for m in errs))
+    try:
+        session = _notes_save(session_id=session_id, user=request.user, data=form.cleaned_data)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except NotParticipant as error:
+        raise PermissionDenied(error.message) from None
+    except VersionMismatch as mismatch:
+        return _notes_conflict(request, session_id, form, mismatch)
+    except DomainError as error:
+        return _notes_refused(request, session_id, error.message)
+    if not request.htmx:
+        messages.success(request, "Notes saved.")
+        return redirect(reverse("session_detail", kwargs={"session_id": session_id}) + "#notes")
+    context = {
+        "session": session,
+        "state": "saved",
+        "saved_at": timezone.now(),
+        "notes_digest": notes_digest(session.notes),
+        "replace_editor": form.cleaned_data["take_theirs"],
+    }
+    return _private(render(request, "sessions/_notes_status.html", context))
+
+
+def _notes_conflict(request: HttpRequest, session_id, form: NotesForm, mismatch: VersionMismatch) -> HttpResponse:
+    """The buddy changed the notes meanwhile: show both texts and let the viewer choose."""
+    conflict = {
+        "theirs": mismatch.data["current_notes"],
+        "yours": form.cleaned_data["notes"],
+        "version": mismatch.data["current_version"],
+        "theirs_digest": notes_digest(mismatch.data["current_notes"]),
+    }
+    if request.htmx:
+        session = _participant_session(request, session_id)
+        context = {"session": session, "state": "conflict", "conflict": conflict}
+        return _private(render(request, "sessions/_notes_status.html", context, status=409))
+    session = _participant_session(request, session_id)
+    notes_form = NotesForm(initial={"notes": form.cleaned_data["notes"], "expected_version": conflict["version"],
+                                    "base_digest": conflict["theirs_digest"]})
+    return _render_session_page(request, session, status=409, conflict=conflict, notes_form=notes_form)
+
+
+def _notes_refused(request: HttpRequest, session_id, message: str) -> HttpResponse:
+    if request.htmx:
+        session = _participant_session(request, session_id)
+        context = {"session": session, "state": "failed", "message": message}
+        return _private(render(request, "sessions/_notes_status.html", context, status=422))
+    messages.error(request, f"Notes not saved: {message}")
+    return redirect(reverse("session_detail", kwargs={"session_id": session_id}) + "#notes")
