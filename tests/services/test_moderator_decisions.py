@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from sessions_app import services
-from sessions_app.errors import Conflict, InvalidInput, NotParticipant
+from sessions_app.errors import Conflict, InvalidInput, NotParticipant, RuleViolation
 from sessions_app.models import ReputationLedger
 from tests.services.conftest import events, fresh, profile
 
@@ -154,6 +154,6 @@ def test_it_refuses_deciding_the_state_a_session_is_in(completed, mod, unchanged
 
 def test_participants_still_cannot_change_a_re_decided_session(completed, mod, alice, unchanged):
     services.session_cancel(session_id=completed.pk, user=mod, reason="Dispute", as_moderator=True)
-    with unchanged(), pytest.raises(Exception) as refusal:
+    with unchanged(), pytest.raises(RuleViolation) as refusal:
         services.session_confirm(session_id=completed.pk, user=alice)
     assert refusal.value.code == "session_final"
