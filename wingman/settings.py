@@ -197,19 +197,48 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Does nothing unless WINGMAN_ALLOW_TEST_USER_HEADER (never with DEBUG off).
+        "sessions_app.api.authentication.TestUserHeaderAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "sessions_app.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "sessions_app.api.problems.exception_handler",
+    # Scoped limits, counted in the default cache (Redis); rates like "30/min".
+    "DEFAULT_THROTTLE_CLASSES": ["sessions_app.api.throttling.ActionScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "confirm": os.environ.get("THROTTLE_CONFIRM", "30/min"),
+        "notes": os.environ.get("THROTTLE_NOTES", "120/min"),
+        "token": os.environ.get("THROTTLE_TOKEN", "20/min"),
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "WingmanMatch Sessions API",
+    "DESCRIPTION": (
+        "Sessions of matched wingman buddies. Errors are RFC 9457 application/problem+json with a stable `code`. "
+        "Authenticate with a JWT bearer token (POST /api/auth/token/) or the browser session (with CSRF)."
+    ),
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "sessions_app.models.SessionStatus",
+        "DifficultyEnum": "sessions_app.models.Difficulty",
+    },
+    "AUTHENTICATION_WHITELIST": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
 
 # --- Logging --------------------------------------------------------------

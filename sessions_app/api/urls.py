@@ -1,1 +1,54 @@
-urlpatterns: list = []
+"""The JSON API under /api/: DRF routers for the canonical resources, the five
+original paths served by the same viewset code, JWT, the OpenAPI schema and
+its docs, and a problem+json 404 for every other /api/ URL."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from .problems import api_not_found
+from .views import (
+    ChallengeViewSet,
+    LegacySessionViewSet,
+    MatchViewSet,
+    MeViewSet,
+    ObtainTokenView,
+    RefreshTokenView,
+    SessionViewSet,
+)
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_root_view = False
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("sessions", SessionViewSet, basename="session")
+router.register("matches", MatchViewSet, basename="match")
+router.register("challenges", ChallengeViewSet, basename="challenge")
+router.register("me", MeViewSet, basename="me")
+
+original_contracts = [
+    path("session/create", LegacySessionViewSet.as_view({"post": "create"}), name="legacy-session-create"),
+    path("session/confirm-completion", LegacySessionViewSet.as_view({"post": "confirm_completion"}),
+         name="legacy-session-confirm-completion"),
+    path("session/<str:session_id>", LegacySessionViewSet.as_view({"get": "retrieve"}), name="legacy-session"),
+    path("session/<str:session_id>/confirm", LegacySessionViewSet.as_view({"post": "legacy_confirm"}),
+         name="legacy-session-confirm"),
+    path("session/<str:session_id>/notes", LegacySessionViewSet.as_view({"patch": "notes"}),
+         name="legacy-session-notes"),
+]
+
+urlpatterns = [
+    *router.urls,
+    path("sessions/<str:pk>/calendar.ics", SessionViewSet.as_view({"get": "calendar"}), name="session-calendar"),
+    *original_contracts,
+    path("auth/token/", ObtainTokenView.as_view(), name="token-obtain"),
+    path("auth/token/refresh/", RefreshTokenView.as_view(), name="token-refresh"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*$", api_not_found, name="not-found"),
+]

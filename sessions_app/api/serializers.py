@@ -1,0 +1,305 @@
+"""Request and response shapes of the JSON API.
+
+Input serializers only check types and sizes (a wrong JSON type is 422);
+every business rule is the domain layer's. Output serializers present what
+the selectors and rules return; field names are the original column names.
+The context carries ``user`` (the caller) and ``now``.
+"""
+
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import rules
+from ..models import Difficulty, SessionStatus, WingmanSession
+from ..selectors import display_name
+
+# --- strict input fields: JSON types are not coerced ----------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A string and nothing else (DRF's CharField would accept 42 as "42")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID written as a string (DRF's UUIDField would accept an integer)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer (not "5", not 5.5, not true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class OffsetDateTimeField(serializers.Field):
+    """An ISO 8601 date and time that states its offset (a naive time is ambiguous)."""
+
+    default_error_messages = {
+        "invalid": "Must be an ISO 8601 date and time, e.g. 2030-05-01T19:30:00+02:00.",
+        "naive": "Must include a time zone offset.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except (ValueError, OverflowError):
+            value = None
+        if value is None:
+            self.fail("invalid")
+        if value.tzinfo is None or value.utcoffset() is None:
+            self.fail("naive")
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+USER_ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class ScheduleSerializer(serializers.Serializer):
+    match_id = StrictUUIDField()
+    venue_name = StrictCharField(max_length=rules.VENUE_MAX_LENGTH)
+    scheduled_time = OffsetDateTimeField()
+    user1_challenge_id = StrictUUIDField()
+    user2_challenge_id = StrictUUIDField()
+
+
+class ConfirmSerializer(serializers.Serializer):
+    buddy_id = StrictIntegerField(required=False, allow_null=True, help_text="Optional: the buddy you confirm.",
+                                  **USER_ID)
+
+
+class ConfirmCompletionSerializer(ConfirmSerializer):
+    session_id = StrictUUIDField()
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH)
+
+
+class NoShowSerializer(serializers.Serializer):
+    absent_user_id = StrictIntegerField(required=False, allow_null=True,
+                                        help_text="Optional: must be your buddy.", **USER_ID)
+
+
+class NotesSerializer(serializers.Serializer):
+    notes = StrictCharField(max_length=rules.NOTES_MAX_LENGTH, allow_blank=True, trim_whitespace=False,
+                            help_text="Plain text; markup is stripped.")
+
+
+# --- output ------------------------------------------------------------------------
+
+
+class ChallengeSnapshotSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    description = serializers.CharField()
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices)
+    points = serializers.IntegerField()
+
+
+class ParticipantSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    challenge = ChallengeSnapshotSerializer()
+    checked_in_at = serializers.DateTimeField(allow_null=True)
+    confirmed = serializers.BooleanField(help_text="This participant's completion was confirmed by the buddy.")
+
+
+class ParticipantsSerializer(serializers.Serializer):
+    user1 = ParticipantSerializer()
+    user2 = ParticipantSerializer()
+
+
+class ReputationPreviewSerializer(serializers.Serializer):
+    user1_delta = serializers.IntegerField()
+    user2_delta = serializers.IntegerField()
+
+
+class AllowedActionSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    code = serializers.CharField(allow_null=True, help_text="Why not, machine-readable; null when allowed.")
+    reason = serializers.CharField(allow_null=True, help_text="Why not, for people; null when allowed.")
+
+
+AllowedActionsSerializer = type(
+    "AllowedActionsSerializer",
+    (serializers.Serializer,),
+    {action: AllowedActionSerializer() for action in rules.ACTION_CHECKS},
+)
+
+
+class TimingSerializer(serializers.Serializer):
+    scheduled_time = serializers.DateTimeField()
+    check_in_opens_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    active_seconds = serializers.IntegerField(help_text="Active time so far, pauses excluded.")
+    running = serializers.BooleanField()
+    paused = serializers.BooleanField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+
+def participant_data(session: WingmanSession, role: str) -> dict:
+    return {
+        "id": session.user_id_for(role),
+        "name": display_name(session.user_for(role)),
+        "challenge": session.challenge_snapshot(role),
+        "checked_in_at": session.checked_in_at(role),
+        "confirmed": session.is_confirmed(role),
+    }
+
+
+class SessionSummarySerializer(serializers.Serializer):
+    """A session in a list: everything but the notes and the caller-specific parts."""
+
+    id = serializers.UUIDField()
+    match_id = serializers.UUIDField()
+    user1_id = serializers.IntegerField()
+    user2_id = serializers.IntegerField()
+    venue_name = serializers.CharField()
+    scheduled_time = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=SessionStatus.choices)
+    user1_challenge_id = serializers.UUIDField()
+    user2_challenge_id = serializers.UUIDField()
+    user1_completed_confirmed_by_user2 = serializers.BooleanField()
+    user2_completed_confirmed_by_user1 = serializers.BooleanField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+    participants = serializers.SerializerMethodField()
+    reputation_preview = serializers.SerializerMethodField()
+
+    @extend_schema_field(ParticipantsSerializer)
+    def get_participants(self, session: WingmanSession) -> dict:
+        return ParticipantsSerializer({role: participant_data(session, role) for role in ("user1", "user2")}).data
+
+    @extend_schema_field(ReputationPreviewSerializer)
+    def get_reputation_preview(self, session: WingmanSession) -> dict:
+        return rules.reputation_preview(session, self.context["now"])
+
+
+class SessionSerializer(SessionSummarySerializer):
+    """The full session: same body on GET /api/sessions/{id}/ and GET /api/session/{session_id}."""
+
+    notes = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    cancellation_reason = serializers.CharField()
+    cancelled_by_id = serializers.IntegerField(allow_null=True)
+    cancellation_penalty = serializers.IntegerField()
+    no_show_user_id = serializers.IntegerField(allow_null=True)
+    timing = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(TimingSerializer)
+    def get_timing(self, session: WingmanSession) -> dict:
+        now = self.context["now"]
+        return TimingSerializer({
+            "scheduled_time": session.scheduled_time,
+            "check_in_opens_at": rules.check_in_opens_at(session),
+            "started_at": session.started_at,
+            "active_seconds": session.active_seconds_at(now),
+            "running": session.running_since is not None,
+            "paused": session.is_paused,
+            "paused_at": session.paused_at,
+            "completed_at": session.completed_at,
+            "cancelled_at": session.cancelled_at,
+        }).data
+
+    @extend_schema_field(AllowedActionsSerializer)
+    def get_allowed_actions(self, session: WingmanSession) -> dict:
+        return rules.allowed_actions(session, self.context["user"], self.context["now"])
+
+
+class ConfirmCompletionResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    message = serializers.CharField()
+    session_status = serializers.ChoiceField(choices=SessionStatus.choices)
+    both_confirmed = serializers.BooleanField()
+    reputation_updated = serializers.BooleanField()
+    user_reputation_delta = serializers.IntegerField()
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    actor_id = serializers.IntegerField(allow_null=True, help_text="null for the system")
+    actor_name = serializers.SerializerMethodField()
+    data = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+    def get_actor_name(self, event) -> str | None:
+        return display_name(event.actor) if event.actor_id else None
+
+
+class MatchSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    user1_id = serializers.IntegerField()
+    user2_id = serializers.IntegerField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ChallengeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    difficulty = serializers.ChoiceField(choices=Difficulty.choices)
+    points = serializers.IntegerField()
+
+
+class ProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.pk")
+    username = serializers.CharField(source="user.username")
+    display_name = serializers.CharField()
+    timezone = serializers.CharField()
+    reputation = serializers.IntegerField()
+    completed_sessions = serializers.IntegerField()
+    no_show_count = serializers.IntegerField()
+
+
+class StatsSerializer(serializers.Serializer):
+    total_sessions = serializers.IntegerField()
+    completed_sessions = serializers.IntegerField()
+    cancelled_sessions = serializers.IntegerField()
+    no_show_sessions = serializers.IntegerField()
+    completion_rate_percent = serializers.FloatField()
+    total_active_seconds = serializers.IntegerField()
+    average_duration_seconds = serializers.IntegerField()
+    reputation = serializers.IntegerField()
+    weekly_streak = serializers.IntegerField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, with a stable ``code``."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="422 only: messages per field.",
+    )
+

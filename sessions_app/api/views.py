@@ -1,0 +1,409 @@
+"""Thin viewsets over the domain layer.
+
+Each mutation parses its body with an input serializer (types and sizes only)
+and calls one service in sessions_app/services.py; each read calls a selector.
+Domain errors become problem+json in problems.exception_handler. No rule of
+the lifecycle is written here.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from .. import selectors, services
+from ..errors import NotFound
+from ..models import SessionStatus
+from ..selectors import SESSION_ORDERINGS
+from .ical import session_calendar
+from .idempotency import idempotent
+from .pagination import Pagination
+from .problems import MalformedId, PayloadTooLarge
+from .schema import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
+from .serializers import (
+    CancelSerializer,
+    ChallengeSerializer,
+    ConfirmCompletionResultSerializer,
+    ConfirmCompletionSerializer,
+    ConfirmSerializer,
+    EventSerializer,
+    MatchSerializer,
+    NoShowSerializer,
+    NotesSerializer,
+    ProfileSerializer,
+    ScheduleSerializer,
+    SessionSerializer,
+    SessionSummarySerializer,
+    StatsSerializer,
+)
+
+SESSION_CACHE_CONTROL = "private, no-cache"
+
+
+class ApiViewMixin:
+    """What every API view shares: a cap on the body size before anything reads it."""
+
+    def initial(self, request, *args, **kwargs):
+        length = request.META.get("CONTENT_LENGTH") or ""
+        if length.isdigit() and int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise PayloadTooLarge(f"The request body may be at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+        super().initial(request, *args, **kwargs)
+
+
+def parse_id(raw) -> uuid.UUID:
+    """A UUID from the path; anything else is malformed input (422)."""
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise MalformedId() from None
+
+
+def session_etag(version: int, body: bytes) -> str:
+    """Strong ETag: the version (so If-Match can name it) and a hash of the exact body."""
+    return f'"{version}-{hashlib.sha256(body).hexdigest()[:20]}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()]
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    return if_none_match.strip() == "*" or etag.strip('"') in _tags(if_none_match)
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match names: an ETag of ours or a bare version number.
+
+    None when there is no precondition ("*" or no header); 0, which no
+    session has, when the header names nothing we recognise, so the edit
+    answers 412 as RFC 9110 wants for a non-matching If-Match.
+    """
+    if if_match is None or if_match.strip() in ("", "*"):
+        return None
+    for tag in _tags(if_match):
+        version = tag.split("-", 1)[0]
+        if version.isascii() and version.isdigit() and len(version) < 12:
+            return int(version)
+    return 0
+
+
+class ICalendarRenderer(BaseRenderer):
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else b""
+
+
+SESSION_ID_PROBLEMS = (403, 404, 422)
+PAGE_PARAMETERS_SESSIONS = [
+    OpenApiParameter("status", str, enum=SessionStatus.values, description="Only sessions in this status."),
+    OpenApiParameter("match", OpenApiTypes.UUID, description="Only sessions of this match."),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="From this day (in your time zone)."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Until this day (in your time zone), inclusive."),
+    OpenApiParameter("completed", bool, description="true: only completed; false: all others."),
+    OpenApiParameter("ordering", str, enum=list(SESSION_ORDERINGS), description="Sort order."),
+]
+
+
+def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
+    """The schema of a lifecycle action: answers the full session, or a problem."""
+    return extend_schema(
+        summary=summary,
+        request=request,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: SessionSerializer, **problems(400, 409, *SESSION_ID_PROBLEMS, *extra)},
+    )
+
+
+class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """The caller's sessions and every action on one of them."""
+
+    pagination_class = Pagination
+    throttle_scopes = {"confirm": "confirm", "legacy_confirm": "confirm", "confirm_completion": "confirm",
+                       "notes": "notes"}
+    serializer_class = SessionSerializer
+
+    # -- helpers ---------------------------------------------------------------
+
+    def session_id(self) -> uuid.UUID:
+        return parse_id(self.kwargs.get(self.lookup_url_kwarg or "pk"))
+
+    def context(self) -> dict:
+        return {"request": self.request, "user": self.request.user, "now": timezone.now()}
+
+    def get_renderers(self):
+        if getattr(self, "action", None) == "calendar":
+            return [ICalendarRenderer(), JSONRenderer()]
+        return super().get_renderers()
+
+    def session_response(self, session, *, status_code: int = 200) -> Response:
+        """The full session with its ETag; answers 304 to a matching If-None-Match on reads."""
+        data = SessionSerializer(session, context=self.context()).data
+        etag = session_etag(session.version, JSONRenderer().render(data))
+        if self.request.method == "GET" and etag_matches(self.request.headers.get("If-None-Match"), etag):
+            response = HttpResponseNotModified()
+        else:
+            response = Response(data, status=status_code)
+        response["ETag"] = etag
+        response["Cache-Control"] = SESSION_CACHE_CONTROL
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        return response
+
+    def act(self, service, **arguments) -> Response:
+        session = service(session_id=self.session_id(), user=self.request.user, **arguments)
+        return self.session_response(session)
+
+    def body(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    # -- collection ------------------------------------------------------------
+
+    @extend_schema(
+        summary="The caller's sessions (summaries, no notes)",
+        parameters=PAGE_PARAMETERS_SESSIONS,
+        responses={200: SessionSummarySerializer(many=True), **problems(422)},
+    )
+    def list(self, request):
+        params = request.query_params
+        tz = "UTC"
+        if params.get("date_from") or params.get("date_to"):
+            tz = selectors.profile_for_user(user=request.user).timezone
+        filters = selectors.session_filters_from(params, tz=tz)
+        page = self.paginate_queryset(selectors.session_list_for_user(user=request.user, filters=filters, tz=tz))
+        return self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary="Schedule a session for a match the caller belongs to",
+        request=ScheduleSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: SessionSerializer, **problems(400, 403, 409, 422)},
+    )
+    @idempotent
+    def create(self, request):
+        session = services.session_schedule(user=request.user, **self.body(ScheduleSerializer))
+        response = self.session_response(session, status_code=status.HTTP_201_CREATED)
+        response["Location"] = reverse("api:session-detail", kwargs={"pk": session.pk})
+        return response
+
+    @extend_schema(
+        summary="The caller's session in progress, else the next scheduled one",
+        parameters=[IF_NONE_MATCH],
+        responses={200: SessionSerializer, 304: OpenApiResponse(description="Not modified"), **problems(404)},
+    )
+    @action(detail=False, methods=["get"])
+    def current(self, request):
+        session = selectors.session_current_for_user(user=request.user)
+        if session is None:
+            raise NotFound("You have no session in progress or coming up.", code="no_current_session")
+        return self.session_response(session)
+
+    # -- one session -----------------------------------------------------------
+
+    @extend_schema(
+        summary="The full session",
+        parameters=[IF_NONE_MATCH],
+        responses={200: SessionSerializer, 304: OpenApiResponse(description="Not modified"),
+                   **problems(*SESSION_ID_PROBLEMS)},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        session = selectors.session_get_for_participant(session_id=self.session_id(), user=request.user)
+        return self.session_response(session)
+
+    @lifecycle_schema("Check in (marked present); the first check-in starts the session")
+    @action(detail=True, methods=["post"], url_path="check-in")
+    @idempotent
+    def check_in(self, request, *args, **kwargs):
+        return self.act(services.session_check_in)
+
+    @lifecycle_schema("Start the session")
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def start(self, request, *args, **kwargs):
+        return self.act(services.session_start)
+
+    @lifecycle_schema("Pause the running session")
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def pause(self, request, *args, **kwargs):
+        return self.act(services.session_pause)
+
+    @lifecycle_schema("Resume the paused session")
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def resume(self, request, *args, **kwargs):
+        return self.act(services.session_resume)
+
+    @lifecycle_schema("Confirm that your buddy completed the buddy's challenge", ConfirmSerializer, (429,))
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def confirm(self, request, *args, **kwargs):
+        result = self.confirm_result(self.session_id(), self.body(ConfirmSerializer).get("buddy_id"))
+        return self.session_response(result.session)
+
+    @lifecycle_schema("Cancel before the start, with a reason", CancelSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request, *args, **kwargs):
+        return self.act(services.session_cancel, reason=self.body(CancelSerializer)["reason"])
+
+    @lifecycle_schema("Report your buddy absent", NoShowSerializer)
+    @action(detail=True, methods=["post"], url_path="no-show")
+    @idempotent
+    def no_show(self, request, *args, **kwargs):
+        return self.act(services.session_report_no_show,
+                        absent_user_id=self.body(NoShowSerializer).get("absent_user_id"))
+
+    @extend_schema(
+        summary="Replace the shared notes (plain text, at most 5,000 characters)",
+        request=NotesSerializer,
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        responses={200: SessionSerializer, **problems(400, 412, 429, *SESSION_ID_PROBLEMS)},
+    )
+    @action(detail=True, methods=["patch"])
+    @idempotent
+    def notes(self, request, *args, **kwargs):
+        notes = self.body(NotesSerializer)["notes"]
+        return self.act(services.notes_update, notes=notes,
+                        expected_version=expected_version(request.headers.get("If-Match")))
+
+    @extend_schema(
+        summary="The audit timeline of the session",
+        responses={200: EventSerializer(many=True), **problems(*SESSION_ID_PROBLEMS)},
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, *args, **kwargs):
+        session = selectors.session_get_for_participant(session_id=self.session_id(), user=request.user)
+        page = self.paginate_queryset(selectors.session_events(session=session))
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The session as an iCalendar event (stable UID, SEQUENCE = version)",
+        responses={(200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="RFC 5545 calendar"),
+                   **problems(*SESSION_ID_PROBLEMS)},
+    )
+    def calendar(self, request, *args, **kwargs):
+        session = selectors.session_get_for_participant(session_id=self.session_id(), user=request.user)
+        response = HttpResponse(session_calendar(session, now=timezone.now()),
+                                content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="wingman-session-{session.pk}.ics"'
+        response["Cache-Control"] = SESSION_CACHE_CONTROL
+        return response
+
+    # -- the original contracts ------------------------------------------------
+
+    def confirm_result(self, session_id, buddy_id) -> services.ConfirmResult:
+        return services.session_confirm(session_id=session_id, user=self.request.user, buddy_id=buddy_id)
+
+    def confirm_answer(self, result: services.ConfirmResult) -> Response:
+        if result.both_confirmed:
+            message = "Confirmed. Both of you have confirmed: the session is completed."
+        else:
+            message = "Confirmed. The session completes once your buddy confirms you too."
+        return Response(ConfirmCompletionResultSerializer({
+            "success": True,
+            "message": message,
+            "session_status": result.session.status,
+            "both_confirmed": result.both_confirmed,
+            "reputation_updated": result.reputation_updated,
+            "user_reputation_delta": result.user_reputation_delta,
+        }).data)
+
+    @extend_schema(
+        summary="Original contract: confirm the buddy's completion",
+        request=ConfirmSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: ConfirmCompletionResultSerializer, **problems(400, 409, 429, *SESSION_ID_PROBLEMS)},
+    )
+    @idempotent
+    def legacy_confirm(self, request, *args, **kwargs):
+        return self.confirm_answer(self.confirm_result(self.session_id(), self.body(ConfirmSerializer).get("buddy_id")))
+
+    @extend_schema(
+        summary="Original contract: confirm the buddy's completion, session named in the body",
+        request=ConfirmCompletionSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: ConfirmCompletionResultSerializer, **problems(400, 403, 404, 409, 422, 429)},
+    )
+    @idempotent
+    def confirm_completion(self, request, *args, **kwargs):
+        body = self.body(ConfirmCompletionSerializer)
+        return self.confirm_answer(self.confirm_result(body["session_id"], body.get("buddy_id")))
+
+
+class LegacySessionViewSet(SessionViewSet):
+    """The original /api/session/... paths: the same code, the id named ``session_id``."""
+
+    lookup_url_kwarg = "session_id"
+
+
+class MatchViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """The caller's matches (a match pairs two buddies)."""
+
+    pagination_class = Pagination
+    serializer_class = MatchSerializer
+
+    @extend_schema(summary="The caller's matches", responses={200: MatchSerializer(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(selectors.match_list_for_user(user=request.user))
+        return self.get_paginated_response(MatchSerializer(page, many=True).data)
+
+    @extend_schema(summary="One of the caller's matches", responses={200: MatchSerializer, **problems(403, 404, 422)})
+    def retrieve(self, request, pk=None):
+        match = selectors.match_get_for_user(match_id=parse_id(pk), user=request.user)
+        return Response(MatchSerializer(match).data)
+
+
+class ChallengeViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """Approach challenges a session can carry."""
+
+    pagination_class = Pagination
+    serializer_class = ChallengeSerializer
+
+    @extend_schema(summary="The active approach challenges", responses={200: ChallengeSerializer(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(selectors.challenge_list_active())
+        return self.get_paginated_response(ChallengeSerializer(page, many=True).data)
+
+
+class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    """The caller: profile and statistics."""
+
+    serializer_class = ProfileSerializer
+
+    @extend_schema(summary="The caller's profile", responses={200: ProfileSerializer})
+    def list(self, request):
+        return Response(ProfileSerializer(selectors.profile_for_user(user=request.user)).data)
+
+    @extend_schema(summary="The caller's statistics", responses={200: StatsSerializer})
+    @action(detail=False, methods=["get"])
+    def stats(self, request):
+        return Response(StatsSerializer(selectors.user_stats(user=request.user)).data)
+
+
+class ObtainTokenView(ApiViewMixin, TokenObtainPairView):
+    """POST {username, password} -> {access, refresh}."""
+
+    throttle_scope = "token"
+
+
+class RefreshTokenView(ApiViewMixin, TokenRefreshView):
+    """POST {refresh} -> {access}."""
+
+    throttle_scope = "token"
