@@ -1,0 +1,94 @@
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.settings import api_settings
+
+from sessions_app.models import ReputationLedger, UserProfile, WingmanSession
+
+from .conftest import assert_problem
+
+
+def test_it_confirms_the_buddy(as_alice, due_session):
+    response = as_alice.post(f"/api/sessions/{due_session.pk}/confirm/")
+    assert response.status_code == 200
+    assert response.json()["user2_completed_confirmed_by_user1"] is True
+    assert response.json()["participants"]["user2"]["confirmed"] is True
+    due_session.refresh_from_db()
+    assert due_session.user2_completed_confirmed_by_user1 is True
+    assert due_session.status == "scheduled"
+
+
+def test_it_completes_when_both_confirm_on_the_original_path(as_alice, as_bob, alice, bob, due_session):
+    first = as_alice.post(f"/api/session/{due_session.pk}/confirm")
+    assert first.status_code == 200
+    assert first.json() == {
+        "success": True, "message": first.json()["message"], "session_status": "scheduled",
+        "both_confirmed": False, "reputation_updated": False, "user_reputation_delta": 0,
+    }
+    second = as_bob.post("/api/session/confirm-completion", {"session_id": str(due_session.pk)})
+    assert second.status_code == 200
+    assert second.json()["both_confirmed"] is True
+    assert second.json()["reputation_updated"] is True
+    assert second.json()["user_reputation_delta"] == 25
+    assert second.json()["session_status"] == "completed"
+    assert WingmanSession.objects.get().status == "completed"
+    assert UserProfile.objects.get(user=alice).reputation == 10
+    assert UserProfile.objects.get(user=bob).reputation == 25
+
+
+@pytest.mark.parametrize("path", ["/api/sessions/{}/confirm/", "/api/session/{}/confirm"])
+def test_it_refuses_a_second_confirm_with_409(as_alice, due_session, path, unchanged):
+    as_alice.post(path.format(due_session.pk))
+    with unchanged():
+        assert_problem(as_alice.post(path.format(due_session.pk)), 409, "already_confirmed")
+
+
+def test_it_refuses_self_confirmation(as_alice, alice, due_session, unchanged):
+    with unchanged():
+        assert_problem(as_alice.post(f"/api/sessions/{due_session.pk}/confirm/", {"buddy_id": alice.pk}), 400,
+                       "self_confirmation")
+        assert_problem(as_alice.post("/api/session/confirm-completion",
+                                     {"session_id": str(due_session.pk), "buddy_id": alice.pk}), 400,
+                       "self_confirmation")
+
+
+def test_it_refuses_before_time_without_check_in(as_alice, session, unchanged):
+    with unchanged():
+        assert_problem(as_alice.post(f"/api/sessions/{session.pk}/confirm/"), 400, "confirm_too_early")
+
+
+def test_it_refuses_an_outsider(as_carol, due_session, unchanged):
+    with unchanged():
+        assert_problem(as_carol.post(f"/api/sessions/{due_session.pk}/confirm/"), 403, "not_participant")
+        assert_problem(as_carol.post(f"/api/session/{due_session.pk}/confirm"), 403, "not_participant")
+        assert_problem(as_carol.post("/api/session/confirm-completion", {"session_id": str(due_session.pk)}), 403)
+
+
+def test_it_answers_404_and_422(as_alice, db, unchanged):
+    with unchanged():
+        assert_problem(as_alice.post("/api/session/confirm-completion",
+                                     {"session_id": "6f1c1f9e-0000-4000-8000-000000000000"}), 404)
+        problem = assert_problem(as_alice.post("/api/session/confirm-completion", {"session_id": 5}), 422)
+        assert "session_id" in problem["errors"]
+        problem = assert_problem(as_alice.post("/api/session/confirm-completion", {}), 422)
+        assert "session_id" in problem["errors"]
+        assert_problem(as_alice.post("/api/sessions/xyz/confirm/"), 422, "invalid_id")
+        assert_problem(as_alice.post("/api/sessions/6f1c1f9e-0000-4000-8000-000000000000/confirm/",
+                                     {"buddy_id": "two"}), 422, "invalid_input")
+
+
+def test_it_refuses_a_final_session(as_alice, due_session, unchanged):
+    WingmanSession.objects.filter(pk=due_session.pk).update(status="cancelled")
+    with unchanged():
+        assert_problem(as_alice.post(f"/api/sessions/{due_session.pk}/confirm/"), 400, "session_final")
+
+
+def test_it_throttles_with_429_and_retry_after(as_alice, due_session):
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "confirm": "2/min"}
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
+        as_alice.post(f"/api/sessions/{due_session.pk}/confirm/")
+        as_alice.post(f"/api/sessions/{due_session.pk}/confirm/")
+        response = as_alice.post("/api/session/confirm-completion", {"session_id": str(due_session.pk)})
+    assert_problem(response, 429, "throttled")
+    assert int(response["Retry-After"]) >= 1
+    assert ReputationLedger.objects.count() == 0

@@ -1,0 +1,145 @@
+import uuid
+
+from django.core.cache import cache
+from django.test import override_settings
+
+from sessions_app import services
+from sessions_app.cache import session_cache_key
+from tests.conftest import PASSWORD
+
+from .conftest import assert_problem
+
+
+def test_it_returns_the_full_session(as_alice, session, alice, bob):
+    response = as_alice.get(f"/api/sessions/{session.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == str(session.pk)
+    assert body["match_id"] == str(session.match_id)
+    assert body["venue_name"] == "The Blue Door"
+    assert body["status"] == "scheduled"
+    assert body["version"] == session.version
+    assert body["notes"] == ""
+    assert body["participants"]["user1"]["id"] == alice.pk
+    assert body["participants"]["user1"]["name"] == "Alice"
+    assert body["participants"]["user2"]["name"] == "Bob"
+    assert body["participants"]["user2"]["challenge"] == {
+        "title": "Start a group conversation", "description": "Join a group and introduce yourself.",
+        "difficulty": "advanced", "points": 25,
+    }
+    assert body["participants"]["user1"]["checked_in_at"] is None
+    assert body["participants"]["user1"]["confirmed"] is False
+    assert body["reputation_preview"] == {"user1_delta": 10, "user2_delta": 25}
+    assert body["allowed_actions"]["check_in"]["allowed"] is False
+    assert body["allowed_actions"]["check_in"]["code"] == "check_in_not_open"
+    assert body["allowed_actions"]["cancel"] == {"allowed": True, "code": None, "reason": None}
+    assert body["timing"]["active_seconds"] == 0
+    assert body["timing"]["paused"] is False
+    assert body["scheduled_time"].endswith("Z") or "+" in body["scheduled_time"]
+
+
+def test_it_answers_the_same_body_on_the_original_path(as_alice, session):
+    canonical = as_alice.get(f"/api/sessions/{session.pk}/")
+    original = as_alice.get(f"/api/session/{session.pk}")
+    assert original.status_code == 200
+    assert original.json() == canonical.json()
+    assert original["ETag"] == canonical["ETag"]
+
+
+def test_it_sends_etag_and_private_cache_control(as_alice, session):
+    response = as_alice.get(f"/api/sessions/{session.pk}/")
+    assert response["ETag"].startswith(f'"{session.version}-')
+    assert "private" in response["Cache-Control"]
+    assert "Authorization" in response["Vary"]
+
+
+def test_it_answers_304_to_a_matching_if_none_match(as_alice, session):
+    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+    response = as_alice.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert "private" in response["Cache-Control"]
+
+
+def test_it_answers_200_after_a_change(as_alice, alice, session):
+    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+    services.notes_update(session_id=session.pk, user=alice, notes="Meet at the bar")
+    response = as_alice.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["notes"] == "Meet at the bar"
+    assert response["ETag"] != etag
+
+
+def test_it_never_serves_a_stale_cached_read(as_alice, alice, session):
+    as_alice.get(f"/api/sessions/{session.pk}/")  # warms the cache
+    assert cache.get(session_cache_key(session.pk)) is not None
+    services.notes_update(session_id=session.pk, user=alice, notes="changed")
+    assert as_alice.get(f"/api/sessions/{session.pk}/").json()["notes"] == "changed"
+
+
+def test_it_refuses_an_outsider(as_carol, session, unchanged):
+    with unchanged():
+        response = as_carol.get(f"/api/sessions/{session.pk}/")
+    body = assert_problem(response, 403, "not_participant")
+    assert "venue" not in str(body).lower() or "Blue Door" not in str(body)
+    assert_problem(as_carol.get(f"/api/session/{session.pk}"), 403, "not_participant")
+
+
+def test_it_answers_404_for_an_unknown_session(as_alice, db):
+    assert_problem(as_alice.get(f"/api/sessions/{uuid.uuid4()}/"), 404, "not_found")
+    assert_problem(as_alice.get(f"/api/session/{uuid.uuid4()}"), 404, "not_found")
+
+
+def test_it_answers_422_for_a_malformed_id(as_alice, db):
+    assert_problem(as_alice.get("/api/sessions/not-a-uuid/"), 422, "invalid_id")
+    assert_problem(as_alice.get("/api/session/not-a-uuid"), 422, "invalid_id")
+
+
+def test_it_requires_authentication(anon, session):
+    response = anon.get(f"/api/sessions/{session.pk}/")
+    assert_problem(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_it_refuses_a_bad_token(anon, session):
+    anon.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    assert_problem(anon.get(f"/api/sessions/{session.pk}/"), 401, "token_not_valid")
+
+
+def test_it_reads_with_at_most_4_queries_with_jwt(as_alice, session, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        assert as_alice.get(f"/api/sessions/{session.pk}/").status_code == 200
+    with django_assert_max_num_queries(4):  # cached
+        assert as_alice.get(f"/api/sessions/{session.pk}/").status_code == 200
+
+
+def test_it_reads_with_at_most_4_queries_with_the_session_cookie(client, alice, session,
+                                                                django_assert_max_num_queries):
+    assert client.login(username="alice", password=PASSWORD)
+    cache.clear()  # the worst case: session, user and session row all from the database
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/api/sessions/{session.pk}/").status_code == 200
+    with django_assert_max_num_queries(4):
+        assert client.get(f"/api/session/{session.pk}").status_code == 200
+
+
+def test_it_answers_304_within_the_query_budget(as_alice, session, django_assert_max_num_queries):
+    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+    with django_assert_max_num_queries(4):
+        assert as_alice.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+@override_settings(CACHES={"default": {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": "redis://127.0.0.1:1/0",
+    "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
+}}, DJANGO_REDIS_IGNORE_EXCEPTIONS=True)
+def test_it_keeps_reading_with_redis_down(as_alice, as_bob, alice, due_session):
+    first = as_alice.get(f"/api/sessions/{due_session.pk}/")
+    assert first.status_code == 200
+    response = as_alice.patch(f"/api/sessions/{due_session.pk}/notes/", {"notes": "still works"})
+    assert response.status_code == 200
+    assert as_bob.get(f"/api/sessions/{due_session.pk}/").json()["notes"] == "still works"
+    assert as_bob.post(f"/api/sessions/{due_session.pk}/confirm/").status_code == 200

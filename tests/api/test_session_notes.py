@@ -1,0 +1,72 @@
+import pytest
+
+from sessions_app import services
+from sessions_app.models import SessionEvent, WingmanSession
+
+from .conftest import assert_problem
+
+
+@pytest.mark.parametrize("path", ["/api/sessions/{}/notes/", "/api/session/{}/notes"])
+def test_it_replaces_the_notes_with_markup_stripped(as_alice, session, path):
+    response = as_alice.patch(path.format(session.pk), {"notes": "Bring <script>alert(1)</script>cards"})
+    assert response.status_code == 200
+    session.refresh_from_db()
+    assert "<script>" not in session.notes and "cards" in session.notes
+    assert response.json()["notes"] == session.notes
+    assert response.json()["version"] == session.version == 2
+    assert response["ETag"].startswith('"2-')
+    assert SessionEvent.objects.filter(kind="notes_updated").count() == 1
+
+
+def test_it_honours_a_matching_if_match(as_alice, session):
+    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+    response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "one"}, HTTP_IF_MATCH=etag)
+    assert response.status_code == 200
+    response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "two"}, HTTP_IF_MATCH="2")
+    assert response.status_code == 200
+    assert WingmanSession.objects.get().notes == "two"
+
+
+def test_it_answers_412_with_the_current_notes_when_stale(as_alice, as_bob, bob, session, unchanged):
+    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+    services.notes_update(session_id=session.pk, user=bob, notes="Bob's plan")
+    with unchanged():
+        response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "mine"}, HTTP_IF_MATCH=etag)
+    problem = assert_problem(response, 412, "version_mismatch")
+    assert problem["current_notes"] == "Bob's plan"
+    assert problem["current_version"] == 2
+    with unchanged():
+        assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "x"},
+                                      HTTP_IF_MATCH='"garbage"'), 412)
+
+
+def test_it_refuses_notes_over_5000_characters(as_alice, session, unchanged):
+    with unchanged():
+        problem = assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "x" * 5001}), 422)
+    assert "notes" in problem["errors"]
+
+
+@pytest.mark.parametrize("body", [{"notes": 5}, {"notes": None}, {}, {"notes": ["a"]}])
+def test_it_refuses_wrong_types(as_alice, session, body, unchanged):
+    with unchanged():
+        assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", body), 422, "invalid_input")
+
+
+def test_it_refuses_an_outsider_and_leaks_nothing(as_carol, session, unchanged):
+    with unchanged():
+        problem = assert_problem(as_carol.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "hi"},
+                                                HTTP_IF_MATCH="0"), 403, "not_participant")
+    assert "current_notes" not in problem
+
+
+def test_it_refuses_a_final_session(as_alice, session, unchanged):
+    WingmanSession.objects.filter(pk=session.pk).update(status="completed", completed_at=session.scheduled_time)
+    with unchanged():
+        assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "late"}), 400, "session_final")
+
+
+def test_it_refuses_post(as_alice, session, unchanged):
+    with unchanged():
+        response = as_alice.post(f"/api/sessions/{session.pk}/notes/", {"notes": "x"})
+    assert_problem(response, 405, "method_not_allowed")
+    assert "PATCH" in response["Allow"]
