@@ -1,0 +1,89 @@
+"""seed_demo: demo users, matches, challenges and sessions in every status; safe to run twice."""
+
+import re
+from io import StringIO
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from sessions_app import services
+from sessions_app.models import (
+    ApproachChallenge,
+    ReputationLedger,
+    SessionEvent,
+    UserProfile,
+    WingmanMatch,
+    WingmanSession,
+)
+from tests.conftest import snapshot_db
+
+DEMO_USERS = ("alice", "bob", "carol", "dave")
+
+
+def seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_demo_world(db):
+    seed("--password", "demo-pass-123")
+    User = get_user_model()
+    users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
+    assert set(users) == set(DEMO_USERS)
+    assert UserProfile.objects.filter(user__username__in=DEMO_USERS).exclude(display_name="").count() == 4
+
+    pairs = set(WingmanMatch.objects.filter(status="accepted").values_list("user1__username", "user2__username"))
+    assert {("alice", "bob"), ("carol", "dave")} <= pairs
+    assert ApproachChallenge.objects.filter(is_active=True).count() >= 2
+
+    statuses = set(WingmanSession.objects.values_list("status", flat=True))
+    assert statuses == {"scheduled", "in_progress", "completed", "cancelled", "no_show"}
+    ab = WingmanSession.objects.filter(user1=users["alice"], user2=users["bob"])
+    assert ab.filter(status="in_progress").count() == 1
+    due = ab.filter(status="scheduled", scheduled_time__lt=timezone.now())
+    assert due.count() == 1
+    # Confirming can be tried at once on the session whose time has passed.
+    result = services.session_confirm(session_id=due.get().pk, user=users["alice"])
+    assert result.session.user2_completed_confirmed_by_user1
+
+
+def test_it_goes_through_the_domain_layer(db):
+    seed("--password", "demo-pass-123")
+    assert SessionEvent.objects.filter(kind="completed").exists()
+    assert ReputationLedger.objects.filter(reason="completion").exists()
+    for user in get_user_model().objects.all():
+        assert services.reputation_rebuild(user_id=user.pk, fix=False) == {}
+
+
+def test_it_sets_the_given_password(db):
+    output = seed("--password", "demo-pass-123")
+    for username in DEMO_USERS:
+        assert get_user_model().objects.get(username=username).check_password("demo-pass-123")
+        assert f"{username} / demo-pass-123" in output
+
+
+def test_it_prints_a_random_password_that_works(db):
+    output = seed()
+    password = re.search(r"alice / (\S+)", output).group(1)
+    assert len(password) >= 8
+    assert get_user_model().objects.get(username="bob").check_password(password)
+
+
+def test_running_it_twice_creates_no_duplicates(db):
+    seed("--password", "demo-pass-123")
+    before = snapshot_db()
+    users = get_user_model().objects.count()
+    challenges = ApproachChallenge.objects.count()
+    output = seed("--password", "demo-pass-123")
+    assert "exist already" in output
+    assert get_user_model().objects.count() == users
+    assert ApproachChallenge.objects.count() == challenges
+    assert snapshot_db() == before
+
+
+def test_a_second_run_can_change_the_password(db):
+    seed("--password", "first-pass-123")
+    seed("--password", "second-pass-456")
+    assert get_user_model().objects.get(username="alice").check_password("second-pass-456")
