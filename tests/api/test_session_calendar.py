@@ -1,0 +1,50 @@
+from datetime import UTC
+
+from sessions_app import services
+
+from .conftest import assert_problem
+
+
+def unfold(text: str) -> list[str]:
+    return text.replace("\r\n ", "").split("\r\n")
+
+
+def test_it_exports_a_valid_icalendar_event(as_alice, session, alice):
+    services.notes_update(session_id=session.pk, user=alice, notes="bump version")
+    session.venue_name = "Bar; Grill, and\nmore"
+    session.save(update_fields=["venue_name"])
+    response = as_alice.get(f"/api/sessions/{session.pk}/calendar.ics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    text = response.content.decode()
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert "\n" not in text.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    lines = unfold(text)
+    assert f"UID:session-{session.pk}@sessions.wingmanmatch" in lines
+    assert "SEQUENCE:2" in lines
+    assert f"DTSTART:{session.scheduled_time.astimezone(UTC):%Y%m%dT%H%M%SZ}" in lines
+    assert "LOCATION:Bar\\; Grill\\, and\\nmore" in lines
+
+
+def test_it_keeps_the_uid_stable_across_versions(as_alice, alice, session):
+    uid = [line for line in unfold(as_alice.get(f"/api/sessions/{session.pk}/calendar.ics").content.decode())
+           if line.startswith("UID:")]
+    services.notes_update(session_id=session.pk, user=alice, notes="changed")
+    again = unfold(as_alice.get(f"/api/sessions/{session.pk}/calendar.ics").content.decode())
+    assert uid[0] in again
+    assert "SEQUENCE:2" in again
+
+
+def test_it_accepts_text_calendar(as_alice, session):
+    response = as_alice.get(f"/api/sessions/{session.pk}/calendar.ics", HTTP_ACCEPT="text/calendar")
+    assert response.status_code == 200
+
+
+def test_it_refuses_an_outsider(as_carol, session):
+    assert_problem(as_carol.get(f"/api/sessions/{session.pk}/calendar.ics"), 403, "not_participant")
+
+
+def test_it_answers_404_and_422(as_alice, db):
+    assert_problem(as_alice.get("/api/sessions/2b3c1f9e-0000-4000-8000-000000000000/calendar.ics"), 404)
+    assert_problem(as_alice.get("/api/sessions/nope/calendar.ics"), 422, "invalid_id")
