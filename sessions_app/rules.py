@@ -83,10 +83,15 @@ def check_resume(session: WingmanSession, role: str, now: datetime) -> None:
 
 
 def check_confirm(session: WingmanSession, role: str, now: datetime) -> None:
-    """``role`` confirms that the buddy completed the buddy's challenge."""
-    _require_open(session)
+    """``role`` confirms that the buddy completed the buddy's challenge.
+
+    A confirmation already on record is a conflict even once the session is
+    final, so a retried confirm (say, the one that completed the session)
+    tells the client its confirmation counts, not that something failed.
+    """
     if session.is_confirmed(buddy_of(role)):
         raise Conflict("You have already confirmed your buddy.", code="already_confirmed")
+    _require_open(session)
     if now < session.scheduled_time and not session.checked_in_at(role):
         raise RuleViolation(
             "You can confirm your buddy once the scheduled time has passed or after you have checked in.",

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions_app import services
-from sessions_app.errors import NotFound, RuleViolation
+from sessions_app.errors import Conflict, NotFound
 from sessions_app.models import ReputationLedger, UserProfile
 from tests.services.conftest import profile
 
@@ -57,7 +57,7 @@ def test_a_no_show_row_moves_the_no_show_count(session, bob):
 def test_replaying_a_completion_adds_nothing(completed, alice, bob, unchanged):
     with unchanged():
         for user in (alice, bob):
-            with pytest.raises(RuleViolation):
+            with pytest.raises(Conflict):
                 services.session_confirm(session_id=completed.pk, user=user)
         assert services.sessions_close_stale(now=timezone.now() + timedelta(days=10)) == {
             "cancelled": 0, "completed": 0,

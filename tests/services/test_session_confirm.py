@@ -84,13 +84,13 @@ def test_it_completes_from_in_progress_with_the_second_confirmer_as_actor(runnin
     assert completed.data["points"] == {str(alice.pk): 10, str(bob.pk): 25}
 
 
-def test_it_refuses_a_confirm_after_completion(due_session, alice, bob, unchanged):
+def test_a_replayed_confirm_after_completion_is_a_conflict_and_adds_nothing(due_session, alice, bob, unchanged):
     services.session_confirm(session_id=due_session.pk, user=alice)
     services.session_confirm(session_id=due_session.pk, user=bob)
     for user in (alice, bob):
-        with unchanged(), pytest.raises(RuleViolation) as refusal:
+        with unchanged(), pytest.raises(Conflict) as refusal:
             services.session_confirm(session_id=due_session.pk, user=user)
-        assert refusal.value.code == "session_final"
+        assert refusal.value.code == "already_confirmed"
     assert profile(alice).reputation == 10 and profile(alice).completed_sessions == 1
     assert profile(bob).reputation == 25 and profile(bob).completed_sessions == 1
 
