@@ -78,19 +78,18 @@ def history(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     matches = list(selectors.match_list_for_user(user=request.user))
     form = HistoryFilterForm(request.GET, user=request.user, matches=matches)
-    form.is_valid()
+    filter_errors: dict[str, list[str]] = {}
     try:
         filters = selectors.session_filters_from(request.GET, tz=viewer.timezone)
     except InvalidInput as error:
-        add_domain_error(form, error)
-        filters = None
+        filters, filter_errors = None, error.fields
     page = None
     if filters is not None:
         queryset = selectors.session_list_for_user(user=request.user, filters=filters, tz=viewer.timezone)
         page = Paginator(queryset, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"viewer": viewer, "form": form, "page": page, "query": query.urlencode()}
+    context = {"viewer": viewer, "form": form, "filter_errors": filter_errors, "page": page, "query": query.urlencode()}
     template = "sessions/_history_results.html" if request.htmx else "sessions/history.html"
     return _private(render(request, template, context))
 

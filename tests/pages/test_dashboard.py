@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from sessions_app import services
+
+
+def test_it_shows_the_next_session_and_stats(alice_client, alice, session, make_session,
+                                             django_assert_max_num_queries):
+    past = make_session(starts_in=-timedelta(days=3), venue_name="Old Cellar")
+    services.session_check_in(session_id=past.pk, user=alice)
+    with django_assert_max_num_queries(7):
+        response = alice_client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Your session now" in html  # the in-progress one wins over the scheduled one
+    assert f"/sessions/{past.pk}/" in html
+    assert f"/sessions/{session.pk}/" in html  # upcoming
+    assert "Reputation" in html and "Completion rate" in html
+
+
+def test_it_shows_recent_history(alice_client, alice, bob, due_session):
+    services.session_confirm(session_id=due_session.pk, user=alice)
+    services.session_confirm(session_id=due_session.pk, user=bob)
+    html = alice_client.get("/").content.decode()
+    assert "No session planned" in html
+    assert "Recent" in html and f"/sessions/{due_session.pk}/" in html
+    assert '<strong data-testid="nav-reputation">10</strong>' in html
+
+
+def test_it_shows_an_outsider_nothing_of_others(carol_client, session, django_assert_max_num_queries):
+    with django_assert_max_num_queries(7):
+        response = carol_client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The Blue Door" not in html
+    assert str(session.pk) not in html
+    assert "No session planned" in html
