@@ -683,7 +683,22 @@ def profile_update(*, user, display_name=None, timezone_name=None) -> UserProfil
         changed.append("timezone")
     if changed:
         profile.save(update_fields=changed)
+    if "display_name" in changed:
+        _forget_sessions_of(user.pk)
     return profile
+
+
+def _forget_sessions_of(user_id) -> None:
+    """Cached sessions carry the participants' names, which a session's version does not cover."""
+    ids = list(
+        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id)).values_list("pk", flat=True)
+    )
+
+    def forget():
+        for pk in ids:
+            session_cache_forget(pk)
+
+    transaction.on_commit(forget)
 
 
 def _ledger_totals(user_id) -> dict[str, int]:

@@ -163,3 +163,11 @@ def test_only_active_challenges_are_listed(easy_challenge, hard_challenge):
     hard_challenge.is_active = False
     hard_challenge.save()
     assert list(selectors.challenge_list_active()) == [easy_challenge]
+
+
+def test_a_cached_read_shows_a_renamed_participant(session, alice, bob, django_capture_on_commit_callbacks):
+    selectors.session_get_for_participant(session_id=session.pk, user=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.profile_update(user=bob, display_name="Robert")
+    read = selectors.session_get_for_participant(session_id=session.pk, user=alice)
+    assert read.user2.profile.display_name == "Robert"
