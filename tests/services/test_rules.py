@@ -1,0 +1,61 @@
+"""allowed_actions and reputation_preview: what pages and API show, from the very rules the services apply."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from sessions_app import rules
+
+ACTIONS = {"check_in", "start", "pause", "resume", "confirm", "cancel", "no_show", "edit_notes"}
+
+
+def allowed(session, user) -> set:
+    verdicts = rules.allowed_actions(session, user, timezone.now())
+    return {name for name, verdict in verdicts.items() if verdict["allowed"]}
+
+
+def test_an_outsider_may_do_nothing(due_session, carol):
+    verdicts = rules.allowed_actions(due_session, carol, timezone.now())
+    assert set(verdicts) == ACTIONS
+    assert {v["code"] for v in verdicts.values()} == {"not_participant"}
+
+
+def test_well_ahead_only_cancel_and_notes(session, alice):
+    assert allowed(session, alice) == {"cancel", "edit_notes"}
+    verdict = rules.allowed_actions(session, alice, timezone.now())["check_in"]
+    assert verdict == {"allowed": False, "code": "check_in_not_open", "reason": verdict["reason"]}
+    assert verdict["reason"]
+
+
+def test_once_due(due_session, alice):
+    assert allowed(due_session, alice) == {"check_in", "start", "confirm", "cancel", "edit_notes"}
+
+
+def test_in_progress(running_session, alice, bob):
+    assert allowed(running_session, alice) == {"pause", "confirm", "no_show", "edit_notes"}
+    assert allowed(running_session, bob) == {"check_in", "pause", "confirm", "edit_notes"}
+
+
+@pytest.mark.parametrize("status", ["completed", "cancelled", "no_show"])
+def test_final_sessions_allow_nothing(make_session, alice, status):
+    session = make_session(starts_in=-timedelta(hours=1), status=status, completed_at=timezone.now())
+    assert allowed(session, alice) == set()
+
+
+def test_the_preview_follows_the_outcome(make_session, alice, bob):
+    now = timezone.now()
+    assert rules.reputation_preview(make_session(), now) == {"user1_delta": 10, "user2_delta": 25}
+    done = make_session(status="completed", completed_at=now, user1_completed_confirmed_by_user2=True)
+    assert rules.reputation_preview(done, now) == {"user1_delta": 10, "user2_delta": 0}
+    late = make_session(status="cancelled", cancelled_by=bob, cancellation_penalty=13)
+    assert rules.reputation_preview(late, now) == {"user1_delta": 0, "user2_delta": -13}
+    absent = make_session(status="no_show", no_show_user=alice)
+    assert rules.reputation_preview(absent, now) == {"user1_delta": -10, "user2_delta": 0}
+
+
+@pytest.mark.parametrize("points, penalty", [(1, 1), (10, 5), (25, 13), (99, 50), (100, 50)])
+def test_the_late_cancel_penalty_is_half_rounded_up(make_session, points, penalty):
+    session = make_session(starts_in=timedelta(minutes=30), user1_challenge_points=points)
+    assert rules.cancel_penalty(session, "user1", timezone.now()) == penalty
+    assert rules.cancel_penalty(session, "user1", timezone.now() - timedelta(hours=2)) == 0
