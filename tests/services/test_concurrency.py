@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.errors import Conflict
@@ -108,3 +109,24 @@ def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alic
     print(f"\nstart race: {RUNS} runs, {successes} starts, {conflicts} conflicts, {elapsed:.2f} s")
     assert (successes, conflicts) == (RUNS, RUNS)
     assert SessionEvent.objects.filter(kind="started").count() == RUNS
+
+
+def test_two_stale_sweeps_at_once_close_each_session_once(make_session, alice, bob):
+    require_postgres()
+    checked_in = timezone.now() - timedelta(hours=50)
+    for index in range(RUNS):
+        attended = index % 2 == 0  # half completed (bob confirmed), half expired
+        make_session(starts_in=-timedelta(hours=49), user1_checked_in_at=checked_in if attended else None,
+                     user1_completed_confirmed_by_user2=attended)
+    started = time.monotonic()
+    outcomes = race(services.sessions_close_stale, services.sessions_close_stale)
+    elapsed = time.monotonic() - started
+
+    assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+    closed = {kind: sum(o[kind] for o in outcomes) for kind in ("cancelled", "completed")}
+    print(f"\nstale sweep race: {RUNS} stale sessions, two sweeps closed {closed}, {elapsed:.2f} s")
+    assert closed == {"cancelled": RUNS // 2, "completed": RUNS // 2}
+    assert SessionEvent.objects.filter(kind="expired").count() == RUNS
+    assert not WingmanSession.objects.filter(status__in=["scheduled", "in_progress"]).exists()
+    assert (profile(alice).reputation, profile(alice).completed_sessions) == (RUNS // 2 * 10, RUNS // 2)
+    assert profile(bob).reputation == 0
