@@ -326,10 +326,15 @@ class WingmanSessionAdmin(ModeratedAdmin):
     readonly_fields = ("id", "user1_person", "user2_person")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related(
-            "match", "user1__profile", "user2__profile", "user1_challenge", "user2_challenge", "cancelled_by",
-            "no_show_user",
-        )
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match and match.url_name and match.url_name.endswith("_change"):
+            # The change page shows every related row: one query with the session.
+            queryset = queryset.select_related(
+                "match__user1", "match__user2", "user1__profile", "user2__profile", "user1_challenge",
+                "user2_challenge", "cancelled_by", "no_show_user",
+            )
+        return queryset
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # participants schedule sessions, with the scheduling rules
@@ -469,6 +474,23 @@ class ApproachChallengeAdmin(ModeratedAdmin):
     ordering = ("points", "title")
 
 
+class HasNoShowsFilter(admin.SimpleListFilter):
+    """A filter with fixed choices: a filter listing every distinct value would scan the table."""
+
+    title = "no-shows"
+    parameter_name = "no_shows"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return (("yes", "at least one"), ("no", "none"))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
+        if self.value() == "yes":
+            return queryset.filter(no_show_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(no_show_count=0)
+        return queryset
+
+
 @admin.register(UserProfile)
 class UserProfileAdmin(ModeratedAdmin):
     """Display name and time zone are editable; counters move only with the ledger."""
@@ -476,7 +498,7 @@ class UserProfileAdmin(ModeratedAdmin):
     list_display = ("user", "display_name", "email", "reputation", "completed_sessions", "no_show_count",
                     "total_sessions")
     search_fields = ("user__username", "user__email", "display_name")
-    list_filter = ("timezone",)
+    list_filter = (HasNoShowsFilter,)
     list_select_related = ("user",)
     ordering = ("user__username",)
     fields = ("user", "display_name", "timezone", "reputation", "completed_sessions", "no_show_count",
