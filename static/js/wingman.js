@@ -31,7 +31,7 @@
       const at = Date.parse(el.dataset.countdown);
       if (isNaN(at)) return;
       const diff = Math.round((at - Date.now()) / 1000);
-      el.textContent = diff > 0 ? "starts in " + spell(diff) : "started " + spell(-diff) + " ago";
+      el.textContent = diff > 0 ? "starts in " + spell(diff) : "scheduled " + spell(-diff) + " ago";
     });
   }
   setInterval(tick, 1000);
