@@ -65,10 +65,12 @@ def progress_chart(weeks: list[dict]):
             "label_x": round(x + slot * 0.3, 1), "week": week,
         })
         y = CHART_HEIGHT - CHART_PAD - plot_height * (week["reputation"] - low) / span
-        points.append(f"{x + slot * 0.3:.1f},{y:.1f}")
+        points.append((round(x + slot * 0.3, 1), round(y, 1)))
     return {
         "bars": bars,
-        "line": " ".join(points),
+        "line": " ".join(f"{x},{y}" for x, y in points),
+        "dots": points,
+        "top_y": CHART_PAD, "right_x": CHART_WIDTH - CHART_PAD,
         "width": CHART_WIDTH, "height": CHART_HEIGHT, "pad": CHART_PAD,
         "axis_y": CHART_HEIGHT - CHART_PAD, "axis_x2": CHART_WIDTH - CHART_PAD, "label_y": CHART_HEIGHT - 8,
         "most": most, "low": low, "high": high,

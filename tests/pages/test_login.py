@@ -51,15 +51,22 @@ def test_it_sends_anonymous_users_to_log_in(client, db, path, django_assert_max_
     assert response["Location"] == f"/accounts/login/?next={path}"
 
 
-def test_it_sends_anonymous_users_from_a_session_page_to_log_in(client, session):
-    response = client.get(f"/sessions/{session.pk}/")
+def test_it_sends_anonymous_users_from_a_session_page_to_log_in(client, session, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        response = client.get(f"/sessions/{session.pk}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
 @pytest.mark.parametrize("action", ["check-in", "confirm", "notes"])
-def test_it_refuses_anonymous_posts(client, due_session, action, unchanged):
-    with unchanged():
+def test_it_refuses_anonymous_posts(client, due_session, action, unchanged, django_assert_max_num_queries):
+    with unchanged(), django_assert_max_num_queries(0):
         response = client.post(f"/sessions/{due_session.pk}/{action}/", {"notes": "x", "expected_version": 1})
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_sends_an_anonymous_htmx_poll_to_log_in(client, session):
+    response = client.get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 302
+    assert b"The Blue Door" not in response.content

@@ -20,9 +20,11 @@ def test_it_draws_sessions_and_reputation(alice_client, alice, bob, make_session
     assert sum(int(r[0]) for r in rows) == 1 and sum(int(r[1]) for r in rows) >= 1
 
 
-def test_it_shows_an_outsider_only_their_own_progress(carol_client, alice, bob, due_session):
+def test_it_shows_an_outsider_only_their_own_progress(carol_client, alice, bob, due_session,
+                                                      django_assert_max_num_queries):
     services.session_confirm(session_id=due_session.pk, user=alice)
     services.session_confirm(session_id=due_session.pk, user=bob)
-    html = carol_client.get("/progress/").content.decode()
+    with django_assert_max_num_queries(5):
+        html = carol_client.get("/progress/").content.decode()
     rows = re.findall(r"<tr><td>[\d-]+</td><td>(\d+)</td><td>(\d+)</td><td>(-?\d+)</td></tr>", html)
     assert rows and all(r == ("0", "0", "0") for r in rows)
