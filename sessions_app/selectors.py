@@ -103,6 +103,10 @@ def session_filters_from(params, *, tz: str = "UTC") -> SessionFilters:
                 dates[name] = date.fromisoformat(raw)
             except ValueError:
                 fields[name] = ["Must be a date, YYYY-MM-DD."]
+            else:
+                # Day bounds in any time zone must still convert to UTC (years 1 and 9999 overflow).
+                if not 1900 <= dates[name].year <= 9000:
+                    fields[name] = ["Must be a date between 1900 and 9000."]
     completed = params.get("completed")
     if completed in (None, ""):
         completed = None

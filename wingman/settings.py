@@ -216,6 +216,7 @@ REST_FRAMEWORK = {
         "token": os.environ.get("THROTTLE_TOKEN", "20/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses; no ?format= parameter
 }
 
 SPECTACULAR_SETTINGS = {

@@ -29,7 +29,6 @@ router = Router()
 router.register("sessions", SessionViewSet, basename="session")
 router.register("matches", MatchViewSet, basename="match")
 router.register("challenges", ChallengeViewSet, basename="challenge")
-router.register("me", MeViewSet, basename="me")
 
 original_contracts = [
     path("session/create", LegacySessionViewSet.as_view({"post": "create"}), name="legacy-session-create"),
@@ -44,6 +43,8 @@ original_contracts = [
 
 urlpatterns = [
     *router.urls,
+    path("me/", MeViewSet.as_view({"get": "profile"}), name="me"),
+    path("me/stats/", MeViewSet.as_view({"get": "stats"}), name="me-stats"),
     path("sessions/<str:pk>/calendar.ics", SessionViewSet.as_view({"get": "calendar"}), name="session-calendar"),
     *original_contracts,
     path("auth/token/", ObtainTokenView.as_view(), name="token-obtain"),

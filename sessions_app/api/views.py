@@ -383,16 +383,15 @@ class ChallengeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
 
 class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
-    """The caller: profile and statistics."""
+    """The caller: profile and statistics (a singleton, so routed by hand, not by the router)."""
 
     serializer_class = ProfileSerializer
 
     @extend_schema(summary="The caller's profile", responses={200: ProfileSerializer})
-    def list(self, request):
+    def profile(self, request):
         return Response(ProfileSerializer(selectors.profile_for_user(user=request.user)).data)
 
     @extend_schema(summary="The caller's statistics", responses={200: StatsSerializer})
-    @action(detail=False, methods=["get"])
     def stats(self, request):
         return Response(StatsSerializer(selectors.user_stats(user=request.user)).data)
 
