@@ -1,0 +1,76 @@
+"""The OpenAPI 3.1 schema and its docs page (served locally, no CDN)."""
+
+import re
+
+import yaml
+from django.contrib.staticfiles import finders
+
+SPEC_PATHS = {
+    ("/api/sessions/", "get"), ("/api/sessions/", "post"), ("/api/sessions/current/", "get"),
+    ("/api/sessions/{id}/", "get"), ("/api/sessions/{id}/check-in/", "post"), ("/api/sessions/{id}/start/", "post"),
+    ("/api/sessions/{id}/pause/", "post"), ("/api/sessions/{id}/resume/", "post"),
+    ("/api/sessions/{id}/confirm/", "post"), ("/api/sessions/{id}/no-show/", "post"),
+    ("/api/sessions/{id}/cancel/", "post"), ("/api/sessions/{id}/notes/", "patch"),
+    ("/api/sessions/{id}/events/", "get"), ("/api/sessions/{id}/calendar.ics", "get"),
+    ("/api/matches/", "get"), ("/api/matches/{id}/", "get"), ("/api/challenges/", "get"), ("/api/me/", "get"),
+    ("/api/me/stats/", "get"), ("/api/auth/token/", "post"), ("/api/auth/token/refresh/", "post"),
+    ("/api/session/create", "post"), ("/api/session/{session_id}", "get"),
+    ("/api/session/{session_id}/confirm", "post"), ("/api/session/{session_id}/notes", "patch"),
+    ("/api/session/confirm-completion", "post"),
+}
+
+
+def load_schema(client) -> dict:
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def test_it_serves_openapi_3_1_with_every_endpoint(client, db):
+    schema = load_schema(client)
+    assert schema["openapi"] == "3.1.0"
+    operations = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert SPEC_PATHS <= operations
+
+
+def test_it_documents_problem_answers_everywhere(client, db):
+    schema = load_schema(client)
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert "401" in responses, (method, path)
+            problems = [code for code, answer in responses.items() if code[0] in "45"]
+            for code in problems:
+                assert list(responses[code]["content"]) == ["application/problem+json"], (method, path, code)
+    detail = schema["paths"]["/api/sessions/{id}/"]["get"]["responses"]
+    assert {"200", "304", "403", "404", "422"} <= set(detail)
+    notes = schema["paths"]["/api/sessions/{id}/notes/"]["patch"]
+    assert {"412", "429", "422"} <= set(notes["responses"])
+    assert {"If-Match", "Idempotency-Key"} <= {p["name"] for p in notes["parameters"]}
+    assert "text/calendar" in schema["paths"]["/api/sessions/{id}/calendar.ics"]["get"]["responses"]["200"]["content"]
+
+
+def test_it_describes_the_full_session_and_the_original_confirm_answer(client, db):
+    components = load_schema(client)["components"]["schemas"]
+    session = components["Session"]["properties"]
+    for field in ("id", "match_id", "venue_name", "scheduled_time", "status", "user1_challenge_id",
+                  "user2_challenge_id", "user1_completed_confirmed_by_user2", "user2_completed_confirmed_by_user1",
+                  "completed_at", "notes", "created_at", "participants", "reputation_preview", "version",
+                  "allowed_actions", "timing"):
+        assert field in session, field
+    assert set(components["ConfirmCompletionResult"]["properties"]) == {
+        "success", "message", "session_status", "both_confirmed", "reputation_updated", "user_reputation_delta",
+    }
+    assert {"type", "title", "status", "detail", "instance", "code", "errors"} <= set(
+        components["Problem"]["properties"])
+
+
+def test_it_serves_the_docs_without_any_outside_network(client, db):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    external = re.findall(r"""(?:src|href)=["'](https?:)?//""", html)
+    assert not external, external
+    for asset in re.findall(r"""(?:src|href)=["'](/static/[^"']+)""", html):
+        assert finders.find(asset.removeprefix("/static/")), asset
