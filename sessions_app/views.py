@@ -9,6 +9,7 @@ with JavaScript off.
 
 import hashlib
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.contrib import messages
@@ -25,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import rules, selectors, services
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error, notes_digest
-from .models import UserProfile, WingmanSession, buddy_of
+from .models import MatchStatus, UserProfile, WingmanSession, buddy_of
 
 HISTORY_PAGE_SIZE = 20
 PROGRESS_WEEKS = 12
@@ -37,14 +38,21 @@ def _viewer(request: HttpRequest) -> UserProfile:
     return selectors.profile_for_user(user=request.user)
 
 
-def _participant_session(request: HttpRequest, session_id) -> WingmanSession:
-    """The session for one of its participants; outsiders get the 403 page, unknown ids the 404 page."""
+@contextmanager
+def _as_error_pages():
+    """NotFound and NotParticipant from the domain layer become the 404 and 403 pages."""
     try:
-        return selectors.session_get_for_participant(session_id=session_id, user=request.user)
+        yield
     except NotFound as error:
         raise Http404(error.message) from None
     except NotParticipant as error:
         raise PermissionDenied(error.message) from None
+
+
+def _participant_session(request: HttpRequest, session_id) -> WingmanSession:
+    """The session for one of its participants; outsiders get the 403 page, unknown ids the 404 page."""
+    with _as_error_pages():
+        return selectors.session_get_for_participant(session_id=session_id, user=request.user)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -110,7 +118,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def schedule(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
-    matches = [m for m in selectors.match_list_for_user(user=request.user) if m.status == "accepted"]
+    matches = [m for m in selectors.match_list_for_user(user=request.user) if m.status == MatchStatus.ACCEPTED]
     form = ScheduleForm(
         request.POST or None,
         user=request.user,
@@ -288,11 +296,9 @@ def session_action(request: HttpRequest, session_id, action: str) -> HttpRespons
     if action not in ACTIONS:
         raise Http404("No such action.")
     try:
-        flash, level = ACTIONS[action](session_id=session_id, user=request.user, request=request), messages.SUCCESS
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except NotParticipant as error:
-        raise PermissionDenied(error.message) from None
+        with _as_error_pages():
+            flash = ACTIONS[action](session_id=session_id, user=request.user, request=request)
+        level = messages.SUCCESS
     except DomainError as error:
         flash, level = error.message, messages.ERROR
     if request.htmx:
@@ -329,11 +335,8 @@ def session_notes(request: HttpRequest, session_id) -> HttpResponse:
     if not form.is_valid():
         return _notes_refused(request, session_id, "; ".join(m for errs in form.errors.values() for m in errs))
     try:
-        session = _notes_save(session_id=session_id, user=request.user, data=form.cleaned_data)
-    except NotFound as error:
-        raise Http404(error.message) from None
-    except NotParticipant as error:
-        raise PermissionDenied(error.message) from None
+        with _as_error_pages():
+            session = _notes_save(session_id=session_id, user=request.user, data=form.cleaned_data)
     except VersionMismatch as mismatch:
         return _notes_conflict(request, session_id, form, mismatch)
     except DomainError as error:
