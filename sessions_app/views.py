@@ -220,9 +220,11 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
 
 
 def _render_session_page(request: HttpRequest, session: WingmanSession, *, status: int = 200,
-                         fragment: bool = False, **extra) -> HttpResponse:
-    now = timezone.now()
-    allowed = rules.allowed_actions(session, request.user, now)
+                         fragment: bool = False, now: datetime | None = None, allowed: dict | None = None,
+                         **extra) -> HttpResponse:
+    """The full page, or (``fragment``) just the panel, which carries its ETag for the next poll."""
+    now = now or timezone.now()
+    allowed = allowed or rules.allowed_actions(session, request.user, now)
     context = _panel_context(request, session, _viewer(request), allowed=allowed, now=now, **extra)
     if not fragment:
         context["notes_form"] = extra.get("notes_form") or NotesForm(
@@ -231,7 +233,8 @@ def _render_session_page(request: HttpRequest, session: WingmanSession, *, statu
         )
     template = "sessions/_panel.html" if fragment else "sessions/detail.html"
     response = render(request, template, context, status=status)
-    response["ETag"] = context["etag"]
+    if fragment:
+        response["ETag"] = context["etag"]
     return _private(response)
 
 
@@ -241,14 +244,16 @@ def _render_session_page(request: HttpRequest, session: WingmanSession, *, statu
 def session_detail(request: HttpRequest, session_id) -> HttpResponse:
     """The active session page; with HTMX, just its panel, polled with If-None-Match."""
     session = _participant_session(request, session_id)
-    if request.htmx:
-        allowed = rules.allowed_actions(session, request.user, timezone.now())
-        etag = _panel_etag(session, request.user, allowed)
-        if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponseNotModified()
-            response["ETag"] = etag
-            return _private(response)
-    return _render_session_page(request, session, fragment=bool(request.htmx))
+    if not request.htmx:
+        return _render_session_page(request, session)
+    now = timezone.now()
+    allowed = rules.allowed_actions(session, request.user, now)
+    etag = _panel_etag(session, request.user, allowed)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return _private(response)
+    return _render_session_page(request, session, fragment=True, now=now, allowed=allowed)
 
 
 def _confirm(*, session_id, user, request):
