@@ -6,7 +6,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -131,27 +133,75 @@ def session_filters_from(params, *, tz: str = "UTC") -> SessionFilters:
     )
 
 
+class HistoryQuerySet(QuerySet):
+    """A user's sessions, whose slices read only the top rows of each index.
+
+    "user1 = me OR user2 = me" cannot walk an index in time order, so a plain
+    slice sorts all of the user's sessions. A slice [a:b] here first takes the
+    top b ids of each side (user1 = me, user2 = me), each an index-ordered
+    scan with a LIMIT, and sorts only those (at most 2b rows). Counting still
+    runs on the whole filter. Filtered any further, the queryset falls back to
+    the plain slice, since the sides would not know the new condition.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sides: tuple[QuerySet, QuerySet] | None = None
+        self._sides_where = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._sides, clone._sides_where = self._sides, self._sides_where
+        return clone
+
+    def with_sides(self, side1: QuerySet, side2: QuerySet) -> "HistoryQuerySet":
+        clone = self._clone()
+        clone._sides, clone._sides_where = (side1, side2), clone.query.where
+        return clone
+
+    def __getitem__(self, k):
+        usable = self._sides is not None and self._result_cache is None and self.query.where == self._sides_where
+        if not (usable and isinstance(k, slice) and k.stop is not None):
+            return super().__getitem__(k)
+        try:
+            sides = [
+                side.order_by(*self.query.order_by).values_list("pk", flat=True)[: k.stop].query.sql_with_params()
+                for side in self._sides
+            ]
+        except EmptyResultSet:
+            return self.none()
+        sql = f"SELECT pk FROM ({sides[0][0]}) AS side1 UNION ALL SELECT pk FROM ({sides[1][0]}) AS side2"
+        narrowed = self.filter(pk__in=RawSQL(sql, (*sides[0][1], *sides[1][1])))
+        return QuerySet.__getitem__(narrowed, k)
+
+
 def session_list_for_user(*, user, filters: SessionFilters | None = None, tz: str = "UTC") -> QuerySet:
     """The user's sessions as summaries (no notes), filtered and ordered on indexed columns.
 
-    Dates are whole days in the user's time zone ``tz``.
+    Dates are whole days in the user's time zone ``tz``. Slicing the result is
+    index-backed however many sessions the user has (see HistoryQuerySet).
     """
     filters = filters or SessionFilters()
     zone = ZoneInfo(tz)
-    queryset = sessions_of_user(user)
+    conditions = Q()
     if filters.status:
-        queryset = queryset.filter(status=filters.status)
+        conditions &= Q(status=filters.status)
     if filters.completed is True:
-        queryset = queryset.filter(status=SessionStatus.COMPLETED)
+        conditions &= Q(status=SessionStatus.COMPLETED)
     elif filters.completed is False:
-        queryset = queryset.exclude(status=SessionStatus.COMPLETED)
+        conditions &= ~Q(status=SessionStatus.COMPLETED)
     if filters.match_id:
-        queryset = queryset.filter(match_id=filters.match_id)
+        conditions &= Q(match_id=filters.match_id)
     if filters.date_from:
-        queryset = queryset.filter(scheduled_time__gte=datetime.combine(filters.date_from, time.min, zone))
+        conditions &= Q(scheduled_time__gte=datetime.combine(filters.date_from, time.min, zone))
     if filters.date_to:
-        queryset = queryset.filter(scheduled_time__lte=datetime.combine(filters.date_to, time.max, zone))
-    return _with_people(queryset.defer("notes")).order_by(*SESSION_ORDERINGS[filters.ordering])
+        conditions &= Q(scheduled_time__lte=datetime.combine(filters.date_to, time.max, zone))
+    everything = HistoryQuerySet(model=WingmanSession)
+    queryset = _with_people(everything.filter(conditions & (Q(user1=user) | Q(user2=user))).defer("notes"))
+    return queryset.order_by(*SESSION_ORDERINGS[filters.ordering]).with_sides(
+        WingmanSession.objects.filter(conditions, user1=user),
+        WingmanSession.objects.filter(conditions, user2=user),
+    )
 
 
 def session_current_for_user(*, user, now: datetime | None = None) -> WingmanSession | None:

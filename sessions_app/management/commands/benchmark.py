@@ -36,21 +36,27 @@ class Command(BaseCommand):
         parser.add_argument("--sessions", type=int, default=None,
                             help="Sessions to create (default 1,000,000 on PostgreSQL, 100,000 on SQLite).")
         parser.add_argument("--repeat", type=int, default=200, help="Requests per measurement.")
+        parser.add_argument("--keep", action="store_true",
+                            help="Keep the benchmark database afterwards (and reuse a filled one) to investigate.")
 
-    def handle(self, *args, sessions=None, repeat=200, **options):
+    def handle(self, *args, sessions=None, repeat=200, keep=False, **options):
         on_postgres = connection.vendor == "postgresql"
         total = sessions or (1_000_000 if on_postgres else 100_000)
         setup_test_environment()
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=keep)
         try:
             self._run(total, repeat, on_postgres)
         finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+            if not keep:
+                connection.creation.destroy_test_db(old_name, verbosity=0)
 
     # -- data -------------------------------------------------------------------
 
     def _fill(self, total: int, on_postgres: bool):
         User = get_user_model()
+        if User.objects.filter(username="bench0").exists():
+            self.stdout.write(f"reusing the kept benchmark database ({WingmanSession.objects.count():,} sessions)")
+            return User.objects.get(username="bench0"), User.objects.get(username="bench1")
         pairs = max(total // 100, 10)
         started = time.perf_counter()
         User.objects.bulk_create([User(username=f"bench{i}", password="!") for i in range(2 * pairs)],
