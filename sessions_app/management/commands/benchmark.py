@@ -10,6 +10,7 @@ measured in the same run (GET /healthz, the cheapest request the app serves),
 because this machine is shared and absolute times drift.
 """
 
+import logging
 import statistics
 import time
 import tracemalloc
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         on_postgres = connection.vendor == "postgresql"
         total = sessions or (1_000_000 if on_postgres else 100_000)
         setup_test_environment()
+        logging.disable(logging.WARNING)  # one log line per request would swamp the figures
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=keep)
         try:
             self._run(total, repeat, on_postgres)
