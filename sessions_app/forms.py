@@ -6,6 +6,7 @@ its fields.
 """
 
 import hashlib
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -65,6 +66,10 @@ class ScheduleForm(forms.Form):
         self.fields["my_challenge"].choices = challenge_choices
         self.fields["buddy_challenge"].choices = challenge_choices
         self.fields["scheduled_time"].help_text = f"In your time zone, {tz}."
+        tomorrow_evening = (timezone.now() + timedelta(days=1)).astimezone(self.zone).replace(
+            hour=19, minute=0, second=0, microsecond=0
+        )
+        self.initial.setdefault("scheduled_time", tomorrow_evening.replace(tzinfo=None))
 
     def clean_scheduled_time(self):
         """The picker sends wall-clock time; it means the viewer's time zone."""

@@ -70,6 +70,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = {
         "viewer": viewer,
+        "now": now,
         "current": selectors.session_current_for_user(user=request.user, now=now),
         "upcoming": selectors.session_upcoming_for_user(user=request.user, now=now),
         "recent": selectors.session_recent_for_user(user=request.user),

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -26,6 +27,7 @@ def test_it_shows_the_form(alice_client, match, easy_challenge, django_assert_ma
     assert f'value="{match.pk}"' in html and "Bob" in html
     assert "Ask for a recommendation" in html
     assert "In your time zone, Europe/Berlin." in html
+    assert re.search(r'name="scheduled_time" value="\d{4}-\d\d-\d\dT19:00"', html)  # tomorrow evening
 
 
 def test_it_schedules_a_session(bob_client, bob, match, easy_challenge, hard_challenge):
