@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: gives each request its id and logs it, timing everything below.
+    "sessions_app.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -244,9 +246,24 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------
 
+# One line per record on stderr, JSON by default (LOG_FORMAT=text for a
+# terminal), each with the id of the request it belongs to.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "sessions_app.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "sessions_app.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if os.environ.get("LOG_FORMAT", "json") == "text" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The middleware logs every request; django.server's own line would repeat it.
+    "loggers": {"django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }

@@ -1,0 +1,44 @@
+"""gunicorn settings, read from the environment: `gunicorn wingman.wsgi` picks this file up.
+
+PORT              port to listen on (default 8000), on all interfaces
+WEB_CONCURRENCY   worker processes (default: 2 per CPU plus 1, at most 8)
+GUNICORN_THREADS  threads per worker (default 4; the app keeps no process-local state)
+GUNICORN_TIMEOUT  seconds before a stuck worker is replaced (default 30)
+FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-* headers are trusted (default 127.0.0.1)
+
+The access log is off: sessions_app.observability logs one structured line per
+request, with its request id, through Django's logging to stderr.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+bind = f"0.0.0.0:{_int('PORT', 8000)}"
+workers = _int("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8))
+worker_class = "gthread"
+threads = _int("GUNICORN_THREADS", 4)
+
+# A request should take milliseconds; a worker stuck for 30 s is replaced.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5  # behind a load balancer that keeps connections open
+
+# Recycle workers now and then so slow leaks never add up; jitter avoids all at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = 200
+
+# Heartbeat files on tmpfs: a slow disk must not make healthy workers look dead.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+capture_output = False

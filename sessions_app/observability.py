@@ -1,0 +1,122 @@
+"""Request ids and structured log lines.
+
+RequestLogMiddleware gives every request an id (the caller's X-Request-ID
+when it is a sane token, else a new one), echoes it in the X-Request-ID
+response header, and writes one log line per request: method, path, status,
+duration in milliseconds and user id. RequestIdFilter stamps the id on every
+log record emitted while that request is handled, and JsonFormatter writes
+each record as one JSON object per line, extra fields included.
+
+This module is loaded by LOGGING before the apps are ready: it must not
+import models.
+"""
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import empty
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Letters, digits and a few separators, at most 128 characters: safe to log and to echo.
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+logger = logging.getLogger("wingman.request")
+
+
+def incoming_request_id(value: str | None) -> str:
+    """The caller's id if it is a sane token, else a fresh one (never log what a client made up freely)."""
+    if value and SANE_REQUEST_ID.match(value):
+        return value
+    return uuid.uuid4().hex
+
+
+def _user_id(request: HttpRequest):
+    """The user's id if authentication already ran; never load the user just to log it.
+
+    (Evaluating a lazy request.user here would add queries to requests that
+    never needed the user, e.g. /healthz.) DRF copies the user it
+    authenticated onto the Django request, so API requests are covered too.
+    """
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return getattr(user, "pk", None)
+
+
+class RequestLogMiddleware:
+    """First in MIDDLEWARE, so the duration covers all the others and every answer is logged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = incoming_request_id(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            status = response.status_code
+            level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+            logger.log(
+                level,
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                status,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "user_id": _user_id(request),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds request_id to each record (None outside a request); never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
+        return True
+
+
+# The attributes every LogRecord has; anything else on a record came from extra={...}.
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id and any extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and key not in entry and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
