@@ -17,7 +17,7 @@ def save(client, session, notes, *, version=None, digest=None, htmx=False, **ext
 
 
 def test_it_saves_notes_without_javascript(alice_client, session, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(6):
         response = save(alice_client, session, "Meet at the bar.\r\nBring cash.")
     assert response.status_code == 302
     assert response["Location"] == f"/sessions/{session.pk}/#notes"
@@ -28,7 +28,7 @@ def test_it_saves_notes_without_javascript(alice_client, session, django_assert_
 
 
 def test_it_autosaves_through_htmx(alice_client, session, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(6):
         response = save(alice_client, session, "Bring cash.", htmx=True)
     assert response.status_code == 200
     html = response.content.decode()
@@ -51,7 +51,7 @@ def test_it_strips_markup_and_shows_notes_escaped(alice_client, session):
 def test_it_shows_both_texts_when_the_buddy_changed_the_notes(alice_client, bob, session, unchanged,
                                                                django_assert_max_num_queries):
     services.notes_update(session_id=session.pk, user=bob, notes="Bob's plan")
-    with unchanged(), django_assert_max_num_queries(9):
+    with unchanged(), django_assert_max_num_queries(7):
         response = save(alice_client, session, "Alice's plan", version=1, digest=notes_digest(""), htmx=True)
     assert response.status_code == 409
     html = response.content.decode()
