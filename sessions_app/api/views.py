@@ -18,6 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
@@ -118,6 +119,7 @@ PAGE_PARAMETERS_SESSIONS = [
     OpenApiParameter("completed", bool, description="true: only completed; false: all others."),
     OpenApiParameter("ordering", str, enum=list(SESSION_ORDERINGS), description="Sort order."),
 ]
+SESSION_FILTER_NAMES = [parameter.name for parameter in PAGE_PARAMETERS_SESSIONS]
 
 
 def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
@@ -182,6 +184,10 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def list(self, request):
         params = request.query_params
+        empty = {name: ["Must not be empty; leave the parameter out instead."]
+                 for name in SESSION_FILTER_NAMES if name in params and not params[name].strip()}
+        if empty:
+            raise ValidationError(empty)
         tz = "UTC"
         if params.get("date_from") or params.get("date_to"):
             tz = selectors.profile_for_user(user=request.user).timezone

@@ -70,6 +70,7 @@ def test_it_refuses_malformed_filters(as_alice, db):
     assert_problem(as_alice.get("/api/sessions/?limit=abc"), 422, "invalid_input")
     assert_problem(as_alice.get("/api/sessions/?offset=-1"), 422, "invalid_input")
     assert_problem(as_alice.get("/api/sessions/?ordering=venue_name"), 422, "invalid_input")
+    assert "match" in assert_problem(as_alice.get("/api/sessions/?match="), 422, "invalid_input")["errors"]
 
 
 def test_it_lists_a_page_within_4_queries_whatever_its_size(as_alice, make_session, django_assert_max_num_queries):
