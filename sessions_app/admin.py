@@ -180,7 +180,7 @@ def _for_each_session(
 
 
 def _too_many(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> bool:
-    if queryset.count() > MAX_BULK_ROWS:
+    if queryset.order_by()[: MAX_BULK_ROWS + 1].count() > MAX_BULK_ROWS:  # bounded, even for "select all"
         modeladmin.message_user(
             request, f"Select at most {MAX_BULK_ROWS} rows for one action; narrow the list first.", messages.ERROR
         )
@@ -535,7 +535,6 @@ class SessionEventAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "created_at")
     search_fields = ("session__venue_name", "actor__username", "actor__email")
     list_select_related = ("session", "actor")
-    raw_id_fields = ("session", "actor")
     ordering = ("-created_at", "-id")
 
     @admin.display(description="session")
@@ -550,7 +549,6 @@ class ReputationLedgerAdmin(ReadOnlyAdmin):
     list_filter = ("reason", "created_at")
     search_fields = ("user__username", "user__email", "session__venue_name")
     list_select_related = ("user", "session")
-    raw_id_fields = ("user", "session")
     ordering = ("-created_at", "-id")
 
     @admin.display(description="session")
