@@ -38,6 +38,10 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# No runtime control socket: its default path in $HOME is shared by every
+# instance on a host (and may be read-only in a container); we don't use it.
+control_socket_disable = True
+
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
