@@ -241,6 +241,21 @@ def session_events(*, session: WingmanSession) -> QuerySet:
     return SessionEvent.objects.filter(session=session).select_related("actor__profile").order_by("created_at", "id")
 
 
+def session_events_for_participant(*, session_id, user) -> QuerySet:
+    """The timeline of a session for one of its participants, without loading the session.
+
+    Access is decided as in session_get_for_participant (404, then 403) by one
+    indexed query, so a paginated timeline stays within a list's query budget.
+    """
+    pk = _session_pk(session_id)
+    head = WingmanSession.objects.filter(pk=pk).values_list("user1_id", "user2_id").first()
+    if head is None:
+        raise NotFound("No such session.")
+    if user is None or user.pk not in head:
+        raise NotParticipant("Only the two participants of this session can see it.")
+    return SessionEvent.objects.filter(session_id=pk).select_related("actor__profile").order_by("created_at", "id")
+
+
 def match_list_for_user(*, user) -> QuerySet:
     return (
         WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user))

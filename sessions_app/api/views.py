@@ -295,8 +295,8 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def events(self, request, *args, **kwargs):
-        session = selectors.session_get_for_participant(session_id=self.session_id(), user=request.user)
-        page = self.paginate_queryset(selectors.session_events(session=session))
+        events = selectors.session_events_for_participant(session_id=self.session_id(), user=request.user)
+        page = self.paginate_queryset(events)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(

@@ -29,7 +29,7 @@ BUDGETS = {
     "/api/challenges/": (4, 4),
     "/api/me/": (3, 3),
     "/api/me/stats/": (3, 3),
-    "/api/sessions/{id}/events/": (5, 6),  # participant check (head + session) + count + page
+    "/api/sessions/{id}/events/": (4, 5),  # participant check + count + page
 }
 
 

@@ -48,11 +48,13 @@ HIGH_RATES = {"confirm": "10000/min", "notes": "10000/min", "token": "10000/min"
 @pytest.fixture
 def quiet_4xx_logs():
     """4xx answers are the point here; keep 5xx (logged at ERROR) visible."""
-    logger = logging.getLogger("django.request")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in ("django.request", "wingman.request")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     yield
-    logger.setLevel(level)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 @pytest.fixture
