@@ -93,12 +93,11 @@ class ModeratedAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 50
+    # (action name, button label) shown on the change page to moderators.
+    moderation_buttons: tuple[tuple[str, str], ...] = ()
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-    # (action name, button label) shown on the change page to moderators.
-    moderation_buttons: tuple[tuple[str, str], ...] = ()
 
     def has_moderate_permission(self, request: HttpRequest) -> bool:
         """Actions with permissions=["moderate"] need this; so do the services."""
@@ -188,10 +187,10 @@ def _too_many(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Quer
     return False
 
 
-def _back_to_object(request: HttpRequest, queryset: QuerySet):
+def _back_to_object(request: HttpRequest, objects: list) -> HttpResponseRedirect | None:
     """After a button on a change page, return to that page rather than the list."""
-    if request.POST.get("_from_change") and len(queryset) == 1:
-        obj = queryset[0]
+    if request.POST.get("_from_change") and len(objects) == 1:
+        obj = objects[0]
         return HttpResponseRedirect(
             reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
         )
