@@ -46,7 +46,7 @@
 
   // --- notes: saving state, and the buddy's edits when the editor is clean ---------------
   let savedText = null;     // the text the server holds, as far as this page knows
-  let sending = null;       // the text of the save in flight
+  let sending = null;       // the text of the save in flight, if any
 
   function notesParts() {
     const form = document.getElementById("notes-form");
@@ -77,29 +77,35 @@
     });
   });
 
+  // A save starts: from the editor, or from "Keep mine" / "Use theirs" in the conflict box.
   document.addEventListener("htmx:beforeRequest", function (event) {
     const n = notesParts();
-    if (!n || event.detail.elt !== n.form) return;
-    sending = n.textarea.value;
-    say(n.feedback, "saving", "Saving…");
+    if (!n) return;
+    if (event.detail.elt === n.form) {
+      sending = n.textarea.value;
+      say(n.feedback, "saving", "Saving…");
+    } else if (n.feedback.contains(event.detail.elt)) {
+      const sent = event.detail.elt.querySelector("input[name=notes]");
+      if (sent) sending = sent.value.replace(/\r\n/g, "\n");
+    }
   });
 
+  // The network or the server failed: say so; the text stays in the editor.
   document.addEventListener("htmx:afterRequest", function (event) {
     const n = notesParts();
-    if (!n) return;
-    const fromNotes = event.detail.elt === n.form || n.feedback.contains(event.detail.elt);
-    if (!fromNotes) return;
+    if (!n || event.detail.elt !== n.form) return;
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (status === 200 && event.detail.elt === n.form) savedText = sending;
     if (status === 0 || status >= 500) {
       say(n.feedback, "failed", "Failed to save. Your text is still here; press Save notes to try again.");
     }
   });
 
-  // A form of the conflict box replaced the editor ("Use theirs"): that text is now saved.
+  // A save succeeded: its answer carries the new version (and, for "Use theirs", the new editor).
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     const n = notesParts();
-    if (n && event.detail.target && event.detail.target.id === "notes-editor") savedText = n.textarea.value;
+    const id = event.detail.target && event.detail.target.id;
+    if (!n || (id !== "notes-meta" && id !== "notes-editor")) return;
+    savedText = id === "notes-editor" ? n.textarea.value : sending;
   });
 
   // The panel came back (poll or action): take the buddy's notes if this editor has nothing unsaved.
@@ -108,7 +114,7 @@
     tick();
     const n = notesParts();
     const remote = document.getElementById("remote-notes");
-    if (!n || !remote || n.textarea.value !== savedText || sending !== null && n.form.classList.contains("htmx-request")) return;
+    if (!n || !remote || n.textarea.value !== savedText || n.form.classList.contains("htmx-request")) return;
     if (Number(remote.dataset.version) <= Number(n.version.value)) return;
     if (remote.dataset.digest !== n.digest.value) {
       n.textarea.value = remote.textContent;

@@ -22,23 +22,29 @@ def test_it_shows_both_texts_when_the_buddy_saved_first(live_server, new_page, a
     held = []
     page.route("**/notes/", lambda route: held.append(route))
     page.locator("#id_notes").press_sequentially("Alice: corner table", delay=5)
+    page.locator("#id_notes").press("Enter")
+    page.locator("#id_notes").press_sequentially("by the window", delay=5)
     expect(page.locator("#notes-feedback")).to_have_text("Saving…")
     services.notes_update(session_id=session.pk, user=bob, notes="Bob: bar stools")
     page.wait_for_timeout(6_000)  # a poll brings bob's version; alice's unsaved text must stay
-    expect(page.locator("#id_notes")).to_have_value("Alice: corner table")
+    expect(page.locator("#id_notes")).to_have_value("Alice: corner table\nby the window")
     held[0].continue_()
     page.unroute("**/notes/")
 
     conflict = page.locator("#notes-feedback .conflict")
     expect(conflict).to_contain_text("Bob changed the notes while you were writing.")
     expect(conflict.get_by_test_id("theirs")).to_have_text("Bob: bar stools")
-    expect(conflict.get_by_test_id("yours")).to_have_text("Alice: corner table")
+    expect(conflict.get_by_test_id("yours")).to_have_text("Alice: corner table\nby the window")
     screenshot(page, "desktop-notes-conflict")
     assert WingmanSession.objects.get(pk=session.pk).notes == "Bob: bar stools"
 
     conflict.get_by_role("button", name="Keep mine").click()
     expect(page.locator("#notes-feedback")).to_have_text("Saved")
-    assert WingmanSession.objects.get(pk=session.pk).notes == "Alice: corner table"
+    assert WingmanSession.objects.get(pk=session.pk).notes == "Alice: corner table\nby the window"
+
+    # her editor is clean again, so bob's next edit flows in by itself
+    services.notes_update(session_id=session.pk, user=bob, notes="Bob: corner table it is")
+    expect(page.locator("#id_notes")).to_have_value("Bob: corner table it is", timeout=15_000)
 
 
 def test_it_can_take_the_buddys_text(live_server, new_page, alice, bob, make_session):
