@@ -69,3 +69,11 @@ def test_it_shows_an_outsider_none_of_alices_sessions(carol_client, session, dja
     html = response.content.decode()
     assert "0 sessions" in html
     assert "The Blue Door" not in html and str(session.pk) not in html
+
+
+def test_it_answers_an_outsiders_htmx_filter_with_their_own_sessions_only(carol_client, session, carol_match,
+                                                                          django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        response = carol_client.get("/sessions/?status=scheduled", **HTMX)
+    html = response.content.decode()
+    assert "0 sessions" in html and "The Blue Door" not in html

@@ -66,7 +66,8 @@ def test_it_refuses_anonymous_posts(client, due_session, action, unchanged, djan
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_it_sends_an_anonymous_htmx_poll_to_log_in(client, session):
-    response = client.get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
+def test_it_sends_an_anonymous_htmx_poll_to_log_in(client, session, django_assert_max_num_queries):
+    with django_assert_max_num_queries(0):
+        response = client.get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
     assert response.status_code == 302
     assert b"The Blue Door" not in response.content

@@ -68,8 +68,9 @@ def test_it_refuses_an_outsider_with_the_403_page(carol_client, session, django_
         assert secret not in html
 
 
-def test_it_refuses_an_outsiders_fragment_and_poll(carol_client, session):
-    assert carol_client.get(url(session), **HTMX).status_code == 403
+def test_it_refuses_an_outsiders_fragment_and_poll(carol_client, session, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        assert carol_client.get(url(session), **HTMX).status_code == 403
     response = carol_client.get(url(session), HTTP_IF_NONE_MATCH="*", **HTMX)
     assert response.status_code == 403
     assert "ETag" not in response
