@@ -127,6 +127,8 @@ def exception_handler(exc, context) -> HttpResponse | None:
     if isinstance(exc, DjangoPermissionDenied):
         return problem_response(request, status=403, code="permission_denied",
                                 detail="You do not have permission to do that.")
+    if isinstance(exc, RecursionError):  # the JSON parser on absurdly nested input
+        return problem_response(request, status=422, code="parse_error", detail="The JSON is nested too deeply.")
     if isinstance(exc, RequestDataTooBig):
         return problem_response(request, status=413, code="payload_too_large", detail=str(exc))
     if isinstance(exc, OperationalError | InterfaceError):

@@ -67,3 +67,17 @@ def test_it_describes_the_problem_fully(as_carol, session):
     assert body["instance"] == f"/api/sessions/{session.pk}/"
     assert body["title"] == "Forbidden"
     assert WingmanSession.objects.count() == 1
+
+
+def test_it_refuses_absurdly_nested_json_without_a_500(as_alice, session, unchanged):
+    with unchanged():
+        response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", "[" * 100_000 + "]" * 100_000,
+                                  content_type="application/json")
+    assert_problem(response, 422, "parse_error")
+
+
+def test_it_refuses_json_that_is_not_utf8(as_alice, session, unchanged):
+    with unchanged():
+        response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", b'{"notes": "\xff\xfe"}',
+                                  content_type="application/json")
+    assert_problem(response, 422, "parse_error")
