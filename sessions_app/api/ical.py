@@ -7,6 +7,8 @@ version, so the newer copy wins. Times are UTC.
 
 from datetime import UTC, datetime, timedelta
 
+from rest_framework.renderers import BaseRenderer
+
 from ..models import SessionStatus, WingmanSession
 from ..selectors import display_name
 
@@ -83,3 +85,14 @@ def session_calendar(session: WingmanSession, *, now: datetime) -> str:
         "END:VCALENDAR",
     ]
     return "".join(fold(line) + "\r\n" for line in lines)
+
+
+class ICalendarRenderer(BaseRenderer):
+    """Lets clients ask for text/calendar; the view hands it the finished text."""
+
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else b""

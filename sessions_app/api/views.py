@@ -6,7 +6,6 @@ Domain errors become problem+json in problems.exception_handler. No rule of
 the lifecycle is written here.
 """
 
-import hashlib
 import uuid
 
 from django.conf import settings
@@ -19,7 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -27,7 +26,8 @@ from .. import selectors, services
 from ..errors import NotFound
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
-from .ical import session_calendar
+from .conditional import etag_matches, expected_version, session_etag
+from .ical import ICalendarRenderer, session_calendar
 from .idempotency import idempotent
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
@@ -68,46 +68,6 @@ def parse_id(raw) -> uuid.UUID:
         return uuid.UUID(str(raw))
     except ValueError:
         raise MalformedId() from None
-
-
-def session_etag(version: int, body: bytes) -> str:
-    """Strong ETag: the version (so If-Match can name it) and a hash of the exact body."""
-    return f'"{version}-{hashlib.sha256(body).hexdigest()[:20]}"'
-
-
-def _tags(header: str) -> list[str]:
-    return [tag.strip().removeprefix("W/").strip('"') for tag in header.split(",") if tag.strip()]
-
-
-def etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    return if_none_match.strip() == "*" or etag.strip('"') in _tags(if_none_match)
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """The version an If-Match names: an ETag of ours or a bare version number.
-
-    None when there is no precondition ("*" or no header); 0, which no
-    session has, when the header names nothing we recognise, so the edit
-    answers 412 as RFC 9110 wants for a non-matching If-Match.
-    """
-    if if_match is None or if_match.strip() in ("", "*"):
-        return None
-    for tag in _tags(if_match):
-        version = tag.split("-", 1)[0]
-        if version.isascii() and version.isdigit() and len(version) < 12:
-            return int(version)
-    return 0
-
-
-class ICalendarRenderer(BaseRenderer):
-    media_type = "text/calendar"
-    format = "ics"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data.encode() if isinstance(data, str) else b""
 
 
 SESSION_ID_PROBLEMS = (403, 404, 422)

@@ -4,6 +4,7 @@ import re
 
 import yaml
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 
 SPEC_PATHS = {
     ("/api/sessions/", "get"), ("/api/sessions/", "post"), ("/api/sessions/current/", "get"),
@@ -74,3 +75,8 @@ def test_it_serves_the_docs_without_any_outside_network(client, db):
     assert not external, external
     for asset in re.findall(r"""(?:src|href)=["'](/static/[^"']+)""", html):
         assert finders.find(asset.removeprefix("/static/")), asset
+
+
+def test_it_generates_the_schema_without_warnings(db, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert yaml.safe_load((tmp_path / "schema.yaml").read_text())["openapi"] == "3.1.0"
