@@ -5,13 +5,16 @@ cases; ids in paths and bodies are often swapped for real seeded ids (alice's
 sessions and match, carol's session, active challenges) so that success paths
 and refusals are reached, not only 404s. Any 5xx, undocumented status or
 media type, or body that breaks the schema fails the test. Run with -s for
-the summary. The same run from the command line, against a running server:
+the summary. The same run from the command line, against a running server
+(throttles raised so the run measures the API, not the rate limits):
 
-    schemathesis run http://127.0.0.1:8000/api/schema/ --url http://127.0.0.1:8000 \
-        -H "Authorization: Bearer $(curl -s -X POST -H 'Content-Type: application/json' \
-            -d '{"username":"alice","password":"demo-pass-123"}' \
-            http://127.0.0.1:8000/api/auth/token/ | jq -r .access)" \
-        --max-examples 25 --exclude-checks positive_data_acceptance
+    DEBUG=1 python manage.py seed_demo --password demo-pass-123
+    DEBUG=1 THROTTLE_CONFIRM=10000/min THROTTLE_NOTES=10000/min python manage.py runserver 127.0.0.1:8000 &
+    TOKEN=$(curl -s -X POST -H 'Content-Type: application/json' \
+        -d '{"username": "alice", "password": "demo-pass-123"}' http://127.0.0.1:8000/api/auth/token/ \
+        | python -c 'import json, sys; print(json.load(sys.stdin)["access"])')
+    schemathesis --config-file tests/api/schemathesis.toml run http://127.0.0.1:8000/api/schema/ \
+        -H "Authorization: Bearer $TOKEN" --max-examples 25
 """
 
 import logging
