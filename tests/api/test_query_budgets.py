@@ -6,7 +6,6 @@ Run with -s to see the measured counts.
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -50,10 +49,10 @@ def cookie_client(user) -> APIClient:
 
 @pytest.mark.parametrize("auth", ["jwt", "cookie"])
 @pytest.mark.parametrize("path", list(BUDGETS))
-def test_it_stays_within_the_query_budget(busy_alice, alice, auth, path):
+def test_it_stays_within_the_query_budget(busy_alice, alice, auth, path, go_cold):
     client = bearer(alice) if auth == "jwt" else cookie_client(alice)
     url = path.format(id=busy_alice.pk)
-    cache.clear()  # cold: session row, user session and throttles all from scratch
+    go_cold()  # cold: session row, user session and throttles all from scratch
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200, response.content[:300]
