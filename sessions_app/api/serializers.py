@@ -150,7 +150,11 @@ class TimingSerializer(serializers.Serializer):
     scheduled_time = serializers.DateTimeField()
     check_in_opens_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
-    active_seconds = serializers.IntegerField(help_text="Active time so far, pauses excluded.")
+    active_seconds = serializers.IntegerField(
+        help_text="Active time banked up to running_since (pauses excluded); while the session runs, the live "
+        "figure is active_seconds + (now - running_since). Kept fixed between writes so the ETag holds."
+    )
+    running_since = serializers.DateTimeField(allow_null=True, help_text="Start of the current running stretch.")
     running = serializers.BooleanField()
     paused = serializers.BooleanField()
     paused_at = serializers.DateTimeField(allow_null=True)
@@ -217,7 +221,8 @@ class SessionSerializer(SessionSummarySerializer):
             "scheduled_time": session.scheduled_time,
             "check_in_opens_at": rules.check_in_opens_at(session),
             "started_at": session.started_at,
-            "active_seconds": session.active_seconds_at(now),
+            "active_seconds": session.active_seconds,
+            "running_since": session.running_since,
             "running": session.running_since is not None,
             "paused": session.is_paused,
             "paused_at": session.paused_at,

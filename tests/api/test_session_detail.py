@@ -143,3 +143,22 @@ def test_it_keeps_reading_with_redis_down(as_alice, as_bob, alice, due_session):
     assert response.status_code == 200
     assert as_bob.get(f"/api/sessions/{due_session.pk}/").json()["notes"] == "still works"
     assert as_bob.post(f"/api/sessions/{due_session.pk}/confirm/").status_code == 200
+
+
+def test_it_answers_304_for_a_running_session_as_time_passes(alice, make_session, client):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from sessions_app import services
+
+    running = make_session(starts_in=timedelta(minutes=5))
+    services.session_check_in(session_id=running.pk, user=alice)
+    client.force_login(alice)
+    first = client.get(f"/api/sessions/{running.pk}/")
+    assert first.json()["timing"]["running_since"] is not None
+    later = timezone.now() + timedelta(seconds=40)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        again = client.get(f"/api/sessions/{running.pk}/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304
