@@ -281,9 +281,19 @@ def challenge_list_active() -> QuerySet:
     return ApproachChallenge.objects.filter(is_active=True).order_by("points", "title")
 
 
-def profile_for_user(*, user) -> UserProfile:
-    profile = UserProfile.objects.filter(pk=user.pk).select_related("user").first()
-    return profile or UserProfile(user=user)
+def profile_for_user(*, user, fresh: bool = False) -> UserProfile:
+    """The user's profile, or an unsaved default for a user without one.
+
+    By default the one authentication loaded with the user (no query); with
+    ``fresh`` read again, for counters a service may have moved during this
+    very request.
+    """
+    if fresh:
+        return UserProfile.objects.filter(pk=user.pk).first() or UserProfile(user=user)
+    try:
+        return user.profile
+    except UserProfile.DoesNotExist:
+        return UserProfile(user=user)
 
 
 def display_name(user) -> str:
@@ -298,7 +308,7 @@ def display_name(user) -> str:
 def user_stats(*, user, now: datetime | None = None) -> dict:
     """Statistics from the counters the domain layer keeps: one query."""
     now = now or timezone.now()
-    profile = profile_for_user(user=user)
+    profile = profile_for_user(user=user, fresh=True)
     finished = profile.completed_sessions + profile.cancelled_sessions + profile.no_show_sessions
     today = now.astimezone(ZoneInfo(profile.timezone)).date()
     return {

@@ -34,8 +34,11 @@ TIMELINE_LENGTH = 30
 
 
 def _viewer(request: HttpRequest) -> UserProfile:
-    """The viewer's profile (time zone, reputation): one query."""
-    return selectors.profile_for_user(user=request.user)
+    """The viewer's profile (time zone, reputation), loaded with the user.
+
+    After a POST it is read again: the action may have moved its counters.
+    """
+    return selectors.profile_for_user(user=request.user, fresh=request.method == "POST")
 
 
 @contextmanager

@@ -147,6 +147,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["sessions_app.backends.ProfileModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -197,7 +198,7 @@ WINGMAN_ALLOW_TEST_USER_HEADER = DEBUG and env_bool("WINGMAN_ALLOW_TEST_USER_HEA
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "sessions_app.api.authentication.ProfileJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # Does nothing unless WINGMAN_ALLOW_TEST_USER_HEADER (never with DEBUG off).
         "sessions_app.api.authentication.TestUserHeaderAuthentication",
@@ -239,7 +240,7 @@ SPECTACULAR_SETTINGS = {
         "DifficultyEnum": "sessions_app.models.Difficulty",
     },
     "AUTHENTICATION_WHITELIST": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "sessions_app.api.authentication.ProfileJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
 }

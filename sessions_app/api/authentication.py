@@ -7,6 +7,23 @@ CSRF for the browser, and in development only the X-Test-User-ID header.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+
+class _UsersWithProfile:
+    """The part of a user model JWTAuthentication.get_user uses, with the profile joined in."""
+
+    def __init__(self, model):
+        self.objects = model._default_manager.select_related("profile")
+        self.DoesNotExist = model.DoesNotExist
+
+
+class ProfileJWTAuthentication(JWTAuthentication):
+    """simplejwt's bearer authentication, loading the profile in the same query as the user."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_model = _UsersWithProfile(get_user_model())
 
 
 class TestUserHeaderAuthentication(authentication.BaseAuthentication):

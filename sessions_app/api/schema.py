@@ -6,6 +6,7 @@ on the view with ``problems(...)`` plus the ones any endpoint can give
 large, a dependency down), so the schema matches what the API really sends.
 """
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import build_basic_type, build_parameter_type
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +14,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .problems import PROBLEM_CONTENT_TYPE
 from .serializers import ProblemSerializer
+
+
+class ProfileJWTScheme(SimpleJWTScheme):
+    """Document our JWT authentication (simplejwt's, with the profile joined) as bearer JWT."""
+
+    target_class = "sessions_app.api.authentication.ProfileJWTAuthentication"
+
 
 PROBLEM_DESCRIPTIONS = {
     400: "A business rule refused it (timing, wrong state, self-confirmation).",

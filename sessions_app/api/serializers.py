@@ -216,7 +216,6 @@ class SessionSerializer(SessionSummarySerializer):
 
     @extend_schema_field(TimingSerializer)
     def get_timing(self, session: WingmanSession) -> dict:
-        now = self.context["now"]
         return TimingSerializer({
             "scheduled_time": session.scheduled_time,
             "check_in_opens_at": rules.check_in_opens_at(session),
