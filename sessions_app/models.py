@@ -204,6 +204,15 @@ class WingmanSession(models.Model):
 
     # -- single-row helpers --------------------------------------------------
 
+    @staticmethod
+    def snapshot_fields(user1_challenge: ApproachChallenge, user2_challenge: ApproachChallenge) -> dict:
+        """The challenge columns of a new session: the challenges and a copy of what they say now."""
+        fields = {"user1_challenge": user1_challenge, "user2_challenge": user2_challenge}
+        for role, challenge in (("user1", user1_challenge), ("user2", user2_challenge)):
+            for name in ("title", "description", "difficulty", "points"):
+                fields[f"{role}_challenge_{name}"] = getattr(challenge, name)
+        return fields
+
     def role_of(self, user) -> str | None:
         """'user1', 'user2' or None for someone outside the session."""
         if user is None or not getattr(user, "pk", None):

@@ -307,18 +307,9 @@ def session_schedule(
         match=match,
         user1_id=match.user1_id,
         user2_id=match.user2_id,
-        user1_challenge=c1,
-        user2_challenge=c2,
         venue_name=venue,
         scheduled_time=scheduled_time,
-        user1_challenge_title=c1.title,
-        user1_challenge_description=c1.description,
-        user1_challenge_difficulty=c1.difficulty,
-        user1_challenge_points=c1.points,
-        user2_challenge_title=c2.title,
-        user2_challenge_description=c2.description,
-        user2_challenge_difficulty=c2.difficulty,
-        user2_challenge_points=c2.points,
+        **WingmanSession.snapshot_fields(c1, c2),
     )
     profiles = _lock_profiles(match.user1_id, match.user2_id)
     for profile in profiles.values():

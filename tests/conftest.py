@@ -111,18 +111,9 @@ def make_session(match, easy_challenge, hard_challenge):
             match=m,
             user1_id=m.user1_id,
             user2_id=m.user2_id,
-            user1_challenge=c1,
-            user2_challenge=c2,
             venue_name="The Blue Door",
             scheduled_time=timezone.now() + starts_in,
-            user1_challenge_title=c1.title,
-            user1_challenge_description=c1.description,
-            user1_challenge_difficulty=c1.difficulty,
-            user1_challenge_points=c1.points,
-            user2_challenge_title=c2.title,
-            user2_challenge_description=c2.description,
-            user2_challenge_difficulty=c2.difficulty,
-            user2_challenge_points=c2.points,
+            **WingmanSession.snapshot_fields(c1, c2),
         )
         values.update(fields)
         return WingmanSession.objects.create(**values)

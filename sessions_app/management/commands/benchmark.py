@@ -107,18 +107,18 @@ class Command(BaseCommand):
         matches = list(WingmanMatch.objects.order_by("user1_id").values_list("pk", "user1_id", "user2_id"))
         heavy = min(5000, total // 10)
         now = timezone.now()
+        snapshot = WingmanSession.snapshot_fields(c1, c2)
         batch = []
         for g in range(1, total + 1):
             match_pk, u1, u2 = matches[0 if g <= heavy else g % len(matches)]
             status = STATUSES[g % 4]
             batch.append(WingmanSession(
-                id=uuid.uuid4(), match_id=match_pk, user1_id=u1, user2_id=u2, user1_challenge=c1,
-                user2_challenge=c2, venue_name=f"Venue {g}", scheduled_time=now - timedelta(minutes=g),
-                status=status, completed_at=now if status == "completed" else None,
+                id=uuid.uuid4(), match_id=match_pk, user1_id=u1, user2_id=u2, venue_name=f"Venue {g}",
+                scheduled_time=now - timedelta(minutes=g), status=status,
+                completed_at=now if status == "completed" else None,
                 user1_completed_confirmed_by_user2=status == "completed",
                 user2_completed_confirmed_by_user1=status == "completed",
-                user1_challenge_title=c1.title, user1_challenge_difficulty=c1.difficulty, user1_challenge_points=10,
-                user2_challenge_title=c2.title, user2_challenge_difficulty=c2.difficulty, user2_challenge_points=25,
+                **snapshot,
             ))
             if len(batch) == 5000:
                 WingmanSession.objects.bulk_create(batch)
