@@ -11,9 +11,16 @@ import pytest
 
 from tests.conftest import PASSWORD, require_or_skip
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests
-# make between browser steps are plain synchronous code all the same.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; the ORM calls the
+    tests make between browser steps are plain synchronous code all the same.
+    Set from the first browser test until the session ends (Playwright's own
+    session fixtures tear down under it); the deploy check strips it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

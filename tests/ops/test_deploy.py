@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE", "SECRET_KEY",
+                                                                 "DJANGO_ALLOW_ASYNC_UNSAFE",
                                                                  "ALLOWED_HOSTS") and not k.startswith("SECURE_")}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
