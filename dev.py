@@ -49,6 +49,7 @@ def run() -> int:
     ensure_environment("requirements.txt")
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
+    env.setdefault("LOG_FORMAT", "text")  # readable lines in a terminal; production logs JSON
     backend = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite (db.sqlite3)"
     say(f"database: {backend}; cache: {'Redis' if env.get('REDIS_URL') else 'local memory'}")
     manage("migrate", "--noinput", env=env)
