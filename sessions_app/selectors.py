@@ -1,5 +1,6 @@
 """Every read that pages, API and admin share, already scoped to the user."""
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -65,6 +66,21 @@ def session_get_for_participant(*, session_id, user) -> WingmanSession:
     session = _with_people(WingmanSession.objects.all()).get(pk=pk)
     cache.set(key, session, SESSION_CACHE_SECONDS)
     return session
+
+
+def session_view_digest(*, session: WingmanSession, user, allowed: dict) -> str:
+    """A digest of everything a participant's view of the session is built from.
+
+    The version covers every write to the session; the participants' names
+    are not session writes; ``allowed`` (rules.allowed_actions for this viewer
+    now) covers what changes with the clock alone, e.g. check-in opening. Two
+    reads with the same digest show the same thing, so it makes an ETag that
+    can be checked without rendering anything.
+    """
+    actions = ",".join(f"{name}={state['code'] or 'ok'}" for name, state in sorted(allowed.items()))
+    names = f"{display_name(session.user1)}|{display_name(session.user2)}"
+    material = f"{session.pk}:{session.version}:{user.pk}:{names}:{actions}"
+    return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
 def session_version(*, session_id) -> int | None:

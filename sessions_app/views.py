@@ -7,7 +7,6 @@ Every action is a plain form POST that redirects back, so all of it works
 with JavaScript off.
 """
 
-import hashlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
@@ -146,10 +145,8 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
 
 def _panel_etag(session: WingmanSession, user, allowed: dict) -> str:
-    """Changes whenever anything the panel shows can change: the version, and what the viewer may do now."""
-    permitted = "".join("1" if allowed[name]["allowed"] else "0" for name in sorted(allowed))
-    digest = hashlib.sha256(f"{session.pk}:{session.version}:{user.pk}:{permitted}".encode()).hexdigest()[:16]
-    return f'"p{session.version}-{digest}"'
+    """Changes whenever anything the panel shows can change (see selectors.session_view_digest)."""
+    return f'"p{session.version}-{selectors.session_view_digest(session=session, user=user, allowed=allowed)}"'
 
 
 def _participant_view(session: WingmanSession, role: str, preview: dict, viewer_role: str) -> dict:

@@ -1,11 +1,9 @@
 """Conditional requests on sessions: ETag / If-None-Match for reads, If-Match for edits (RFC 9110)."""
 
-import hashlib
 
-
-def session_etag(version: int, body: bytes) -> str:
-    """Strong ETag: the version (so If-Match can name it) and a hash of the exact body."""
-    return f'"{version}-{hashlib.sha256(body).hexdigest()[:20]}"'
+def session_etag(version: int, digest: str) -> str:
+    """Strong ETag: the version (so If-Match can name it) and selectors.session_view_digest."""
+    return f'"{version}-{digest}"'
 
 
 def _tags(header: str) -> list[str]:

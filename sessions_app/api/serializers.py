@@ -231,6 +231,8 @@ class SessionSerializer(SessionSummarySerializer):
 
     @extend_schema_field(AllowedActionsSerializer)
     def get_allowed_actions(self, session: WingmanSession) -> dict:
+        if "allowed" in self.context:
+            return self.context["allowed"]
         return rules.allowed_actions(session, self.context["user"], self.context["now"])
 
 

@@ -22,7 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from .. import selectors, services
+from .. import rules, selectors, services
 from ..errors import NotFound
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
@@ -115,12 +115,15 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     def session_response(self, session, *, status_code: int = 200) -> Response:
         """The full session with its ETag; answers 304 to a matching If-None-Match on reads."""
-        data = SessionSerializer(session, context=self.context()).data
-        etag = session_etag(session.version, JSONRenderer().render(data))
+        context = self.context()
+        allowed = rules.allowed_actions(session, self.request.user, context["now"])
+        digest = selectors.session_view_digest(session=session, user=self.request.user, allowed=allowed)
+        etag = session_etag(session.version, digest)
         if self.request.method == "GET" and etag_matches(self.request.headers.get("If-None-Match"), etag):
-            response = HttpResponseNotModified()
+            response = HttpResponseNotModified()  # decided without rendering the body
         else:
-            response = Response(data, status=status_code)
+            response = Response(SessionSerializer(session, context={**context, "allowed": allowed}).data,
+                                status=status_code)
         response["ETag"] = etag
         response["Cache-Control"] = SESSION_CACHE_CONTROL
         patch_vary_headers(response, ["Authorization", "Cookie"])

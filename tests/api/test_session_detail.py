@@ -162,3 +162,32 @@ def test_it_answers_304_for_a_running_session_as_time_passes(alice, make_session
     with mock.patch("django.utils.timezone.now", return_value=later):
         again = client.get(f"/api/sessions/{running.pk}/", headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 304
+
+
+def test_it_changes_the_etag_when_the_buddy_is_renamed(alice, bob, session, client,
+                                                      django_capture_on_commit_callbacks):
+    from sessions_app import services
+
+    client.force_login(alice)
+    first = client.get(f"/api/sessions/{session.pk}/")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.profile_update(user=bob, display_name="Robert")
+    again = client.get(f"/api/sessions/{session.pk}/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 200
+    assert again.json()["participants"]["user2"]["name"] == "Robert"
+
+
+def test_it_changes_the_etag_when_check_in_opens_with_time(alice, make_session, client):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    soon = make_session(starts_in=timedelta(minutes=40))
+    client.force_login(alice)
+    first = client.get(f"/api/sessions/{soon.pk}/")
+    assert first.json()["allowed_actions"]["check_in"]["allowed"] is False
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() + timedelta(minutes=15)):
+        again = client.get(f"/api/sessions/{soon.pk}/", headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 200
+    assert again.json()["allowed_actions"]["check_in"]["allowed"] is True
