@@ -162,6 +162,12 @@ class TimingSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
+# Nested parts are rendered by one shared instance each: to_representation keeps
+# no state, and building fresh serializers per session deep-copies every field.
+_PARTICIPANTS = ParticipantsSerializer()
+_TIMING = TimingSerializer()
+
+
 def participant_data(session: WingmanSession, role: str) -> dict:
     return {
         "id": session.user_id_for(role),
@@ -195,7 +201,7 @@ class SessionSummarySerializer(serializers.Serializer):
 
     @extend_schema_field(ParticipantsSerializer)
     def get_participants(self, session: WingmanSession) -> dict:
-        return ParticipantsSerializer({role: participant_data(session, role) for role in ("user1", "user2")}).data
+        return _PARTICIPANTS.to_representation({role: participant_data(session, role) for role in ("user1", "user2")})
 
     @extend_schema_field(ReputationPreviewSerializer)
     def get_reputation_preview(self, session: WingmanSession) -> dict:
@@ -216,7 +222,7 @@ class SessionSerializer(SessionSummarySerializer):
 
     @extend_schema_field(TimingSerializer)
     def get_timing(self, session: WingmanSession) -> dict:
-        return TimingSerializer({
+        return _TIMING.to_representation({
             "scheduled_time": session.scheduled_time,
             "check_in_opens_at": rules.check_in_opens_at(session),
             "started_at": session.started_at,
@@ -227,7 +233,7 @@ class SessionSerializer(SessionSummarySerializer):
             "paused_at": session.paused_at,
             "completed_at": session.completed_at,
             "cancelled_at": session.cancelled_at,
-        }).data
+        })
 
     @extend_schema_field(AllowedActionsSerializer)
     def get_allowed_actions(self, session: WingmanSession) -> dict:
