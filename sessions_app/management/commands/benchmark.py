@@ -191,8 +191,33 @@ class Command(BaseCommand):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         self.stdout.write(f"\npeak Python memory for one 100-item history page: {peak / 1024:.0f} KiB")
+        self._compare_history_queries(alice, repeat)
         if on_postgres:
             self._explain(alice)
+
+    def _compare_history_queries(self, user, repeat: int) -> None:
+        """The same first page read two ways in this run: plain "user1 OR user2" + sort, and HistoryQuerySet."""
+        from sessions_app.selectors import _with_people, session_list_for_user, sessions_of_user
+
+        def plain():
+            return list(_with_people(sessions_of_user(user)).defer("notes").order_by("-scheduled_time", "-id")[:20])
+
+        def indexed():
+            return list(session_list_for_user(user=user)[:20])
+
+        assert [s.pk for s in plain()] == [s.pk for s in indexed()]
+        timings = {}
+        for name, read in (("plain OR + sort", plain), ("index-backed (HistoryQuerySet)", indexed)):
+            durations = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                read()
+                durations.append(time.perf_counter() - started)
+            timings[name] = statistics.median(durations)
+        self.stdout.write("\nfirst history page of 20, the query alone:")
+        base = timings["plain OR + sort"]
+        for name, median in timings.items():
+            self.stdout.write(f"    {name:34} {median * 1000:8.2f} ms  x{median / base:5.2f} of plain")
 
     def _explain(self, user) -> None:
         from sessions_app.selectors import session_filters_from, session_list_for_user
