@@ -5,7 +5,6 @@ values (and back into widgets), and maps the domain layer's refusals onto
 its fields.
 """
 
-import hashlib
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,11 +15,6 @@ from . import rules
 from .errors import DomainError, InvalidInput
 from .models import SessionStatus
 from .selectors import display_name
-
-
-def notes_digest(notes: str) -> str:
-    """A short fingerprint of a notes text, sent back with an edit to tell "buddy changed them" apart."""
-    return hashlib.sha256(notes.encode()).hexdigest()[:20]
 
 
 def add_domain_error(form: forms.Form, error: DomainError, field_names: dict[str, str] | None = None) -> None:

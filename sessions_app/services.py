@@ -9,6 +9,7 @@ version, and forgets the cached copy once the transaction has committed.
 Pages, API, admin and management commands all call these functions.
 """
 
+import hashlib
 import html
 import logging
 import re
@@ -576,19 +577,26 @@ def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str
 
 
 @transaction.atomic
-def notes_update(*, session_id, user, notes, expected_version: int | None = None) -> WingmanSession:
+def notes_update(
+    *, session_id, user, notes, expected_version: int | None = None, base_notes_digest: str | None = None
+) -> WingmanSession:
     """Replace the shared notes (plain text, markup stripped, at most 5,000 characters).
 
     With ``expected_version`` the write happens only if nobody changed the
     session since that version (VersionMismatch otherwise, carrying the
-    current notes and version so the client can show both texts).
+    current notes and version so the client can show both texts). An editor
+    that also sends ``base_notes_digest`` (notes_digest of the text it started
+    from) conflicts only with a change of the notes themselves: when just
+    something else moved the version on (a check-in, say), the edit goes
+    through.
     """
     text = clean_text(notes, field="notes", max_length=rules.NOTES_MAX_LENGTH, multiline=True)
     now = timezone.now()
     session = _lock_session(session_id)
     role = rules.require_participant(session, user)
     rules.check_edit_notes(session, role, now)
-    if expected_version is not None and expected_version != session.version:
+    stale = expected_version is not None and expected_version != session.version
+    if stale and (base_notes_digest is None or base_notes_digest != notes_digest(session.notes)):
         raise VersionMismatch(
             "Your buddy changed the session meanwhile.",
             data={"current_version": session.version, "current_notes": session.notes},
@@ -599,6 +607,11 @@ def notes_update(*, session_id, user, notes, expected_version: int | None = None
     _event(session, user, EventKind.NOTES_UPDATED, length=len(text))
     _save(session, "notes")
     return session
+
+
+def notes_digest(notes: str) -> str:
+    """A short fingerprint of a notes text, for editors to say which text they started from."""
+    return hashlib.sha256(notes.encode()).hexdigest()[:20]
 
 
 # --- the system ------------------------------------------------------------------------

@@ -24,8 +24,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import rules, selectors, services
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
-from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error, notes_digest
+from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error
 from .models import MatchStatus, UserProfile, WingmanSession, buddy_of
+from .services import notes_digest
 
 HISTORY_PAGE_SIZE = 20
 PROGRESS_WEEKS = 12
@@ -316,21 +317,10 @@ def session_action(request: HttpRequest, session_id, action: str) -> HttpRespons
 
 
 def _notes_save(*, session_id, user, data: dict) -> WingmanSession:
-    """Save the notes against the version the editor started from.
-
-    Every write bumps the version, so a check-in by the buddy alone would
-    refuse the edit; when the notes themselves are still the ones the editor
-    started from, it is no conflict and the edit goes on the current version.
-    """
-    try:
-        return services.notes_update(session_id=session_id, user=user, notes=data["notes"],
-                                     expected_version=data["expected_version"])
-    except VersionMismatch as mismatch:
-        current = mismatch.data["current_notes"]
-        if not data["base_digest"] or notes_digest(current) != data["base_digest"]:
-            raise
-        return services.notes_update(session_id=session_id, user=user, notes=data["notes"],
-                                     expected_version=mismatch.data["current_version"])
+    """Save the notes against the version and the text the editor started from."""
+    return services.notes_update(session_id=session_id, user=user, notes=data["notes"],
+                                 expected_version=data["expected_version"],
+                                 base_notes_digest=data["base_digest"] or None)
 
 
 @login_required

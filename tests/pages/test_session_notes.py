@@ -1,8 +1,8 @@
 import re
 
 from sessions_app import services
-from sessions_app.forms import notes_digest
 from sessions_app.models import SessionEvent, WingmanSession
+from sessions_app.services import notes_digest
 from tests.pages.conftest import HTMX
 
 

@@ -88,3 +88,26 @@ def test_it_refuses_a_final_session(make_session, alice, unchanged, final):
     with unchanged(), pytest.raises(RuleViolation) as refusal:
         services.notes_update(session_id=session.pk, user=alice, notes="after the fact")
     assert refusal.value.code == "session_final"
+
+
+def test_it_lets_an_editor_write_over_a_change_that_was_not_to_the_notes(make_session, alice, bob):
+    from sessions_app.services import notes_digest
+
+    running = make_session(starts_in=timedelta(minutes=10))
+    started_from = running.version
+    services.session_check_in(session_id=running.pk, user=bob)  # moves the version, not the notes
+    saved = services.notes_update(session_id=running.pk, user=alice, notes="Window seats.",
+                                  expected_version=started_from, base_notes_digest=notes_digest(""))
+    assert saved.notes == "Window seats."
+
+
+def test_it_refuses_an_editor_whose_text_the_buddy_changed(make_session, alice, bob, unchanged):
+    from sessions_app.services import notes_digest
+
+    session = make_session()
+    started_from = session.version
+    services.notes_update(session_id=session.pk, user=bob, notes="Bob's plan")
+    with unchanged(), pytest.raises(VersionMismatch) as refusal:
+        services.notes_update(session_id=session.pk, user=alice, notes="Alice's plan",
+                              expected_version=started_from, base_notes_digest=notes_digest(""))
+    assert refusal.value.data["current_notes"] == "Bob's plan"
