@@ -14,7 +14,7 @@ class Pagination(LimitOffsetPagination):
 
     def _number(self, request, name: str, *, minimum: int, maximum: int) -> int | None:
         raw = request.query_params.get(name)
-        if raw in (None, ""):
+        if raw is None:  # present but empty is malformed, like any other filter
             return None
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not minimum <= int(raw) <= maximum:
             raise ValidationError({name: [f"Must be a whole number from {minimum} to {maximum}."]})

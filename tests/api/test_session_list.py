@@ -93,3 +93,11 @@ def test_it_lists_within_4_queries_with_the_session_cookie(client, alice, make_s
 
 def test_it_requires_authentication(anon, db):
     assert_problem(anon.get("/api/sessions/"), 401)
+
+
+def test_it_refuses_an_empty_offset_or_limit(alice, client):
+    client.force_login(alice)
+    for query in ("offset=", "limit="):
+        response = client.get(f"/api/sessions/?{query}")
+        assert response.status_code == 422, query
+        assert response["Content-Type"].startswith("application/problem+json")
