@@ -45,6 +45,17 @@ def _with_people(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("user1__profile", "user2__profile")
 
 
+def _participant_check(pk: uuid.UUID, user) -> int:
+    """404 for no such session, 403 for someone outside it; else the session's version. One indexed query."""
+    head = WingmanSession.objects.filter(pk=pk).values_list("version", "user1_id", "user2_id").first()
+    if head is None:
+        raise NotFound("No such session.")
+    version, user1_id, user2_id = head
+    if user is None or user.pk not in (user1_id, user2_id):
+        raise NotParticipant("Only the two participants of this session can see it.")
+    return version
+
+
 def session_get_for_participant(*, session_id, user) -> WingmanSession:
     """The full session for one of its participants: one small query when cached, two when not.
 
@@ -53,12 +64,7 @@ def session_get_for_participant(*, session_id, user) -> WingmanSession:
     happened to the cache.
     """
     pk = _session_pk(session_id)
-    head = WingmanSession.objects.filter(pk=pk).values_list("version", "user1_id", "user2_id").first()
-    if head is None:
-        raise NotFound("No such session.")
-    version, user1_id, user2_id = head
-    if user is None or user.pk not in (user1_id, user2_id):
-        raise NotParticipant("Only the two participants of this session can see it.")
+    version = _participant_check(pk, user)
     key = session_cache_key(pk)
     cached = cache.get(key)
     if isinstance(cached, WingmanSession) and cached.version == version:
@@ -81,10 +87,6 @@ def session_view_digest(*, session: WingmanSession, user, allowed: dict) -> str:
     names = f"{display_name(session.user1)}|{display_name(session.user2)}"
     material = f"{session.pk}:{session.version}:{user.pk}:{names}:{actions}"
     return hashlib.sha256(material.encode()).hexdigest()[:20]
-
-
-def session_version(*, session_id) -> int | None:
-    return WingmanSession.objects.filter(pk=_session_pk(session_id)).values_list("version", flat=True).first()
 
 
 def sessions_of_user(user) -> QuerySet:
@@ -254,7 +256,7 @@ def session_recent_for_user(*, user, limit: int = 5) -> list[WingmanSession]:
 
 
 def session_events(*, session: WingmanSession) -> QuerySet:
-    return SessionEvent.objects.filter(session=session).select_related("actor__profile").order_by("created_at", "id")
+    return _events_of(session.pk)
 
 
 def session_events_for_participant(*, session_id, user) -> QuerySet:
@@ -264,12 +266,14 @@ def session_events_for_participant(*, session_id, user) -> QuerySet:
     indexed query, so a paginated timeline stays within a list's query budget.
     """
     pk = _session_pk(session_id)
-    head = WingmanSession.objects.filter(pk=pk).values_list("user1_id", "user2_id").first()
-    if head is None:
-        raise NotFound("No such session.")
-    if user is None or user.pk not in head:
-        raise NotParticipant("Only the two participants of this session can see it.")
-    return SessionEvent.objects.filter(session_id=pk).select_related("actor__profile").order_by("created_at", "id")
+    _participant_check(pk, user)
+    return _events_of(pk)
+
+
+def _events_of(session_pk) -> QuerySet:
+    return SessionEvent.objects.filter(session_id=session_pk).select_related("actor__profile").order_by(
+        "created_at", "id"
+    )
 
 
 def match_list_for_user(*, user) -> QuerySet:

@@ -666,11 +666,6 @@ def session_close_stale(*, session_id, now: datetime) -> str | None:
 # --- profiles and reputation ------------------------------------------------------------
 
 
-def profile_get_or_create(*, user) -> UserProfile:
-    profile, _ = UserProfile.objects.get_or_create(user=user)
-    return profile
-
-
 @transaction.atomic
 def profile_update(*, user, display_name=None, timezone_name=None) -> UserProfile:
     profile = _lock_profiles(user.pk)[user.pk]
