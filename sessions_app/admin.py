@@ -109,6 +109,31 @@ class ModeratedAdmin(admin.ModelAdmin):
                                                                   "moderation_buttons": buttons})
 
 
+class ServiceWriteAdmin(ModeratedAdmin):
+    """Edits that go through a service (audited, checked); a refusal is shown and nothing is saved."""
+
+    def write(self, request: HttpRequest, obj, changed: dict) -> None:
+        """Call the service for the changed fields of ``obj`` (as loaded, before the form's values)."""
+        raise NotImplementedError
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            self.write(request, obj, changed)
+        except DomainError as error:
+            request._service_refusal = error.message
+
+    def response_change(self, request: HttpRequest, obj):
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal:
+            self.message_user(request, f"Not saved: {refusal}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows come from the product (matching, sign-up), not from the admin
+
+
 class ReadOnlyAdmin(ModeratedAdmin):
     """Append-only tables: nobody adds, changes or deletes rows here."""
 
@@ -381,7 +406,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
         reason = form.cleaned_data["reason"]
         _for_each_session(
             self, request, sessions, "Cancelled",
-            lambda s: services.session_cancel(session_id=s.pk, user=request.user, reason=reason, as_moderator=True),
+            lambda s: services.session_cancel_by_moderator(session_id=s.pk, moderator=request.user, reason=reason),
         )
         return _back_to_object(request, sessions)
 
@@ -397,8 +422,8 @@ class WingmanSessionAdmin(ModeratedAdmin):
         absent = form.cleaned_data["absent"]
         _for_each_session(
             self, request, sessions, "Recorded a no-show on",
-            lambda s: services.session_report_no_show(
-                session_id=s.pk, user=request.user, absent_user_id=s.user_id_for(absent), as_moderator=True
+            lambda s: services.session_mark_no_show(
+                session_id=s.pk, moderator=request.user, absent_user_id=s.user_id_for(absent)
             ),
         )
         return _back_to_object(request, sessions)
@@ -410,7 +435,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
             return None
         _for_each_session(
             self, request, sessions, "Completed",
-            lambda s: services.session_complete(session_id=s.pk, user=request.user),
+            lambda s: services.session_complete_by_moderator(session_id=s.pk, moderator=request.user),
         )
         return _back_to_object(request, sessions)
 
@@ -447,7 +472,7 @@ def _rebuild(modeladmin: admin.ModelAdmin, request: HttpRequest, users: Iterable
 
 
 @admin.register(WingmanMatch)
-class WingmanMatchAdmin(ModeratedAdmin):
+class WingmanMatchAdmin(ServiceWriteAdmin):
     list_display = ("id", "user1", "user2", "status", "created_at")
     list_filter = ("status", "created_at")
     search_fields = (
@@ -458,9 +483,12 @@ class WingmanMatchAdmin(ModeratedAdmin):
     autocomplete_fields = ("user1", "user2")
     ordering = ("-created_at", "-id")
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        # A match never changes its users: sessions copy them.
-        return ("user1", "user2", "created_at") if obj else ("created_at",)
+    # A match never changes its users (sessions copy them); its status changes through match_set_status.
+    readonly_fields = ("user1", "user2", "created_at")
+
+    def write(self, request: HttpRequest, match: WingmanMatch, changed: dict) -> None:
+        if "status" in changed:
+            services.match_set_status(match_id=match.pk, moderator=request.user, status=changed["status"])
 
 
 @admin.register(ApproachChallenge)
@@ -491,7 +519,7 @@ class HasNoShowsFilter(admin.SimpleListFilter):
 
 
 @admin.register(UserProfile)
-class UserProfileAdmin(ModeratedAdmin):
+class UserProfileAdmin(ServiceWriteAdmin):
     """Display name and time zone are editable; counters move only with the ledger."""
 
     list_display = ("user", "display_name", "email", "reputation", "completed_sessions", "no_show_count",
@@ -509,8 +537,9 @@ class UserProfileAdmin(ModeratedAdmin):
     actions = ("rebuild_reputation",)
     moderation_buttons = (("rebuild_reputation", "Rebuild reputation"),)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # profiles are made with their users
+    def write(self, request: HttpRequest, profile: UserProfile, changed: dict) -> None:
+        services.profile_update(user=profile.user, actor=request.user, display_name=changed.get("display_name"),
+                                timezone_name=changed.get("timezone"))
 
     @admin.display(description="e-mail", ordering="user__email")
     def email(self, profile: UserProfile) -> str:
@@ -530,16 +559,20 @@ class UserProfileAdmin(ModeratedAdmin):
 
 @admin.register(SessionEvent)
 class SessionEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "session_link", "actor")
+    list_display = ("created_at", "kind", "subject", "actor")
     list_filter = ("kind", "created_at")
-    search_fields = ("session__venue_name", "actor__username", "actor__email")
-    list_select_related = ("session", "actor")
+    search_fields = ("session__venue_name", "actor__username", "actor__email", "subject_user__username")
+    list_select_related = ("session", "match__user1", "match__user2", "subject_user__profile", "actor")
     ordering = ("-created_at", "-id")
 
-    @admin.display(description="session")
-    def session_link(self, event: SessionEvent) -> str:
-        url = reverse("admin:sessions_app_wingmansession_change", args=[event.session_id])
-        return format_html('<a href="{}">{}</a>', url, _label(event.session))
+    @admin.display(description="subject")
+    def subject(self, event: SessionEvent) -> str:
+        """What the event is about: a session, else a match or a user, linked to its admin page."""
+        target = event.session or event.match or (event.subject_user.profile if event.subject_user else None)
+        if target is None:
+            return "—"
+        url = reverse(f"admin:{target._meta.app_label}_{target._meta.model_name}_change", args=[target.pk])
+        return format_html('<a href="{}">{}</a>', url, _label(target) if event.session else str(target))
 
 
 @admin.register(ReputationLedger)

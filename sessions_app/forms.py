@@ -5,6 +5,7 @@ values (and back into widgets), and maps the domain layer's refusals onto
 its fields.
 """
 
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,8 +43,8 @@ class ScheduleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    my_challenge = forms.ChoiceField(label="Your challenge")
-    buddy_challenge = forms.ChoiceField(label="Your buddy's challenge")
+    my_challenge = forms.TypedChoiceField(label="Your challenge", coerce=uuid.UUID)
+    buddy_challenge = forms.TypedChoiceField(label="Your buddy's challenge", coerce=uuid.UUID)
 
     def __init__(self, *args, user, matches, challenges, tz: str = "UTC", **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +52,7 @@ class ScheduleForm(forms.Form):
         self.zone = ZoneInfo(tz)
         self.matches = {str(match.pk): match for match in matches}
         self.fields["match"].choices = [
-            (key, display_name(match.user2 if match.user1_id == user.pk else match.user1))
+            (key, display_name(match.other_member(user)))
             for key, match in self.matches.items()
         ]
         challenge_choices = [
@@ -105,7 +106,7 @@ class HistoryFilterForm(forms.Form):
     def __init__(self, *args, user, matches, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["match"].choices = [("", "Any buddy")] + [
-            (str(m.pk), display_name(m.user2 if m.user1_id == user.pk else m.user1)) for m in matches
+            (str(m.pk), display_name(m.other_member(user))) for m in matches
         ]
 
 

@@ -47,6 +47,20 @@ class ApproachChallenge(models.Model):
         return f"{self.title} ({self.get_difficulty_display()}, {self.points} pts)"
 
 
+class PairOfUsers(models.Model):
+    """A match or a session: two users, user1 and user2."""
+
+    class Meta:
+        abstract = True
+
+    def has_member(self, user) -> bool:
+        return user.pk in (self.user1_id, self.user2_id)
+
+    def other_member(self, user):
+        """The member who is not ``user`` (the buddy)."""
+        return self.user2 if self.user1_id == user.pk else self.user1
+
+
 class MatchStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
@@ -54,7 +68,7 @@ class MatchStatus(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
-class WingmanMatch(models.Model):
+class WingmanMatch(PairOfUsers):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user1 = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="matches_as_user1"
@@ -81,9 +95,6 @@ class WingmanMatch(models.Model):
     def __str__(self) -> str:
         return f"{self.user1} + {self.user2} ({self.status})"
 
-    def has_member(self, user) -> bool:
-        return user.pk in (self.user1_id, self.user2_id)
-
 
 class SessionStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
@@ -97,7 +108,7 @@ OPEN_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 FINAL_STATUSES = (SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
 
-class WingmanSession(models.Model):
+class WingmanSession(PairOfUsers):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     match = models.ForeignKey(WingmanMatch, on_delete=models.PROTECT, related_name="sessions")
     # Copied from the match when scheduling (a match never changes its users),
@@ -230,13 +241,14 @@ class WingmanSession(models.Model):
     def checked_in_at(self, role: str) -> datetime | None:
         return getattr(self, f"{role}_checked_in_at")
 
+    @staticmethod
+    def confirmation_field(role: str) -> str:
+        """The flag that says this participant's completion was confirmed by the buddy."""
+        return "user1_completed_confirmed_by_user2" if role == "user1" else "user2_completed_confirmed_by_user1"
+
     def is_confirmed(self, role: str) -> bool:
         """Has this participant's completion been confirmed by the buddy?"""
-        return (
-            self.user1_completed_confirmed_by_user2
-            if role == "user1"
-            else self.user2_completed_confirmed_by_user1
-        )
+        return getattr(self, self.confirmation_field(role))
 
     def challenge_snapshot(self, role: str) -> dict:
         return {
@@ -251,6 +263,13 @@ class WingmanSession(models.Model):
 
     def user_id_for(self, role: str):
         return self.user1_id if role == "user1" else self.user2_id
+
+    def running_session_id_of(self, role: str):
+        """The id of the participant's session in progress (this one or another), or None."""
+        try:
+            return self.user_for(role).profile.running_session_id
+        except UserProfile.DoesNotExist:
+            return None
 
     def active_seconds_at(self, now: datetime) -> int:
         running = int((now - self.running_since).total_seconds()) if self.running_since else 0
@@ -282,14 +301,22 @@ class UserProfile(models.Model):
     completed_sessions = models.PositiveIntegerField(default=0)
     no_show_count = models.PositiveIntegerField(default=0)
 
-    # Statistics counters kept by the domain layer (never counted from history
-    # on a hot path; rebuild_reputation can recount them).
+    # Statistics counters kept by the domain layer, so no hot path counts
+    # history; reputation_rebuild recounts every counter above and below from
+    # the ledger and the sessions and reports any drift.
     total_sessions = models.PositiveIntegerField(default=0)
     cancelled_sessions = models.PositiveIntegerField(default=0)
     no_show_sessions = models.PositiveIntegerField(default=0)
     total_active_seconds = models.PositiveBigIntegerField(default=0)
     streak_weeks = models.PositiveIntegerField(default=0)
     streak_last_week = models.DateField(null=True, blank=True)
+
+    # The user's session in progress, if any: set and cleared by the services
+    # under this row's lock, so "one session in progress per user" is a rule
+    # allowed_actions can read without a query.
+    running_session = models.ForeignKey(
+        "WingmanSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         db_table = "user_profiles"
@@ -323,12 +350,24 @@ class EventKind(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
     NOTES_UPDATED = "notes_updated", "Notes updated"
     EXPIRED = "expired", "Closed as expired"
+    PROFILE_UPDATED = "profile_updated", "Profile updated"
+    MATCH_STATUS_CHANGED = "match_status_changed", "Match status changed"
 
 
 class SessionEvent(models.Model):
-    """Append-only audit log: one row per state change or notes edit."""
+    """Append-only audit log: one row per state change or notes edit.
 
-    session = models.ForeignKey(WingmanSession, on_delete=models.PROTECT, related_name="events")
+    Its subject is a session, or, for writes that have none (a display name,
+    a match's status), the match or the user the write is about.
+    """
+
+    session = models.ForeignKey(
+        WingmanSession, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    match = models.ForeignKey(WingmanMatch, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    subject_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -339,10 +378,23 @@ class SessionEvent(models.Model):
     class Meta:
         db_table = "session_events"
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["session", "created_at"], name="event_session_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(session__isnull=False) | Q(match__isnull=False) | Q(subject_user__isnull=False),
+                name="event_has_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["session", "created_at"], name="event_session_time"),
+            models.Index(fields=["match", "created_at"], name="event_match_time", condition=Q(match__isnull=False)),
+            models.Index(
+                fields=["subject_user", "created_at"], name="event_user_time", condition=Q(subject_user__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.kind} on {self.session_id}"
+        subject = self.session_id or (f"match {self.match_id}" if self.match_id else f"user {self.subject_user_id}")
+        return f"{self.kind} on {subject}"
 
 
 class LedgerReason(models.TextChoices):

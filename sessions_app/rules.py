@@ -12,15 +12,25 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .errors import Conflict, DomainError, InvalidInput, NotParticipant, RuleViolation
-from .models import SessionStatus, WingmanSession, buddy_of
+from .models import MatchStatus, SessionStatus, WingmanMatch, WingmanSession, buddy_of
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=30)
 LATE_CANCEL_WINDOW = timedelta(hours=2)
 NO_SHOW_GRACE = timedelta(minutes=15)
 STALE_AFTER = timedelta(hours=48)
+MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NOTES_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 500
 VENUE_MAX_LENGTH = 200
+DISPLAY_NAME_MAX_LENGTH = 100
+# Sessions can be scheduled for matches in this status only.
+SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
+
+
+def minutes(span: timedelta) -> str:
+    """A span for messages, e.g. "30 minutes", so no message restates a constant."""
+    count = int(span.total_seconds() // 60)
+    return f"{count} minute{'' if count == 1 else 's'}"
 
 
 def require_participant(session: WingmanSession, user) -> str:
@@ -28,6 +38,18 @@ def require_participant(session: WingmanSession, user) -> str:
     if role is None:
         raise NotParticipant("Only the two participants of this session can do that.")
     return role
+
+
+def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: datetime) -> None:
+    """A member of an accepted match schedules a session in the coming year."""
+    if not match.has_member(user):
+        raise NotParticipant("You are not part of this match.")
+    if match.status != SCHEDULABLE_MATCH_STATUS:
+        raise RuleViolation("Sessions can be scheduled only for an accepted match.", code="match_not_accepted")
+    if scheduled_time <= now:
+        raise RuleViolation("The scheduled time must be in the future.", code="time_in_past")
+    if scheduled_time > now + MAX_SCHEDULE_AHEAD:
+        raise RuleViolation("Sessions can be scheduled at most a year ahead.", code="time_too_far")
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -42,16 +64,32 @@ def check_in_opens_at(session: WingmanSession) -> datetime:
     return session.scheduled_time - CHECK_IN_OPENS_BEFORE
 
 
+def _require_none_running_elsewhere(session: WingmanSession, role: str) -> None:
+    """At most one session in progress per user: starting this one must not give either participant two.
+
+    Reads each participant's running session from the profile (kept by the
+    services under the profile lock, loaded with the session).
+    """
+    for other in (role, buddy_of(role)):
+        running = session.running_session_id_of(other)
+        if running is not None and running != session.pk:
+            who = "You already have" if other == role else "Your buddy already has"
+            raise Conflict(f"{who} another session in progress; it must end first.",
+                           code="another_session_in_progress")
+
+
 def check_check_in(session: WingmanSession, role: str, now: datetime) -> None:
     _require_open(session)
     if session.checked_in_at(role):
         raise Conflict("You have already checked in.", code="already_checked_in")
     if now < check_in_opens_at(session):
         raise RuleViolation(
-            "Check-in opens 30 minutes before the scheduled time.",
+            f"Check-in opens {minutes(CHECK_IN_OPENS_BEFORE)} before the scheduled time.",
             code="check_in_not_open",
             data={"opens_at": check_in_opens_at(session).isoformat()},
         )
+    if session.status == SessionStatus.SCHEDULED:  # this check-in starts the session
+        _require_none_running_elsewhere(session, role)
 
 
 def check_start(session: WingmanSession, role: str, now: datetime) -> None:
@@ -60,10 +98,11 @@ def check_start(session: WingmanSession, role: str, now: datetime) -> None:
         raise Conflict("The session has already started.", code="already_started")
     if now < check_in_opens_at(session):
         raise RuleViolation(
-            "The session can start at the earliest 30 minutes before the scheduled time.",
+            f"The session can start at the earliest {minutes(CHECK_IN_OPENS_BEFORE)} before the scheduled time.",
             code="start_not_open",
             data={"opens_at": check_in_opens_at(session).isoformat()},
         )
+    _require_none_running_elsewhere(session, role)
 
 
 def check_pause(session: WingmanSession, role: str, now: datetime) -> None:
@@ -80,6 +119,17 @@ def check_resume(session: WingmanSession, role: str, now: datetime) -> None:
         raise RuleViolation("Only a session in progress can be resumed.", code="not_in_progress")
     if not session.is_paused:
         raise Conflict("The session is not paused.", code="not_paused")
+
+
+def check_confirm_target(session: WingmanSession, role: str, buddy_id: int | None) -> None:
+    """A client that names whom it confirms must name the buddy; naming oneself is self-confirmation."""
+    if buddy_id is None:
+        return
+    if buddy_id == session.user_id_for(role):
+        raise RuleViolation("You cannot confirm your own challenge; your buddy does that.", code="self_confirmation")
+    if buddy_id != session.user_id_for(buddy_of(role)):
+        raise InvalidInput("buddy_id is not your buddy in this session.",
+                           fields={"buddy_id": ["Not your buddy in this session."]})
 
 
 def check_confirm(session: WingmanSession, role: str, now: datetime) -> None:
@@ -112,6 +162,21 @@ def cancel_penalty(session: WingmanSession, role: str, now: datetime) -> int:
     return 0
 
 
+def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:
+    """A participant can report only the buddy absent (naming the buddy is optional)."""
+    if absent_user_id is not None and absent_user_id != session.user_id_for(buddy_of(role)):
+        raise RuleViolation("You can only report your buddy absent.", code="no_show_not_buddy")
+
+
+def absent_role_named(session: WingmanSession, absent_user_id: int | None) -> str:
+    """The role of the participant a moderator names absent."""
+    for role in ("user1", "user2"):
+        if absent_user_id is not None and absent_user_id == session.user_id_for(role):
+            return role
+    raise InvalidInput("Name the absent participant.",
+                       fields={"absent_user_id": ["Must be one of the two participants."]})
+
+
 def check_no_show(session: WingmanSession, role: str, now: datetime) -> None:
     """``role`` reports the buddy absent."""
     _require_open(session)
@@ -122,7 +187,7 @@ def check_no_show(session: WingmanSession, role: str, now: datetime) -> None:
         raise RuleViolation("Your buddy has checked in.", code="buddy_checked_in")
     if now < session.scheduled_time + NO_SHOW_GRACE:
         raise RuleViolation(
-            "A no-show can be reported 15 minutes after the scheduled time.",
+            f"A no-show can be reported {minutes(NO_SHOW_GRACE)} after the scheduled time.",
             code="no_show_too_early",
             data={"opens_at": (session.scheduled_time + NO_SHOW_GRACE).isoformat()},
         )

@@ -45,15 +45,24 @@ def _with_people(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("user1__profile", "user2__profile")
 
 
-def _participant_check(pk: uuid.UUID, user) -> int:
-    """404 for no such session, 403 for someone outside it; else the session's version. One indexed query."""
-    head = WingmanSession.objects.filter(pk=pk).values_list("version", "user1_id", "user2_id").first()
+def _participant_check(pk: uuid.UUID, user) -> tuple:
+    """404 for no such session, 403 for someone outside it; one indexed query.
+
+    Returns the session's version and each participant's running session
+    (from the profiles, which the session's version does not cover).
+    """
+    head = (
+        WingmanSession.objects.filter(pk=pk)
+        .values_list("version", "user1_id", "user2_id", "user1__profile__running_session",
+                     "user2__profile__running_session")
+        .first()
+    )
     if head is None:
         raise NotFound("No such session.")
-    version, user1_id, user2_id = head
+    version, user1_id, user2_id, *running = head
     if user is None or user.pk not in (user1_id, user2_id):
         raise NotParticipant("Only the two participants of this session can see it.")
-    return version
+    return version, running
 
 
 def session_get_for_participant(*, session_id, user) -> WingmanSession:
@@ -61,16 +70,22 @@ def session_get_for_participant(*, session_id, user) -> WingmanSession:
 
     The cached copy is used only if its version is the one in the database,
     so a read right after a committed write is never stale, whatever
-    happened to the cache.
+    happened to the cache. The participants' running sessions are always
+    the ones just read.
     """
     pk = _session_pk(session_id)
-    version = _participant_check(pk, user)
+    version, running = _participant_check(pk, user)
     key = session_cache_key(pk)
     cached = cache.get(key)
     if isinstance(cached, WingmanSession) and cached.version == version:
-        return cached
-    session = _with_people(WingmanSession.objects.all()).get(pk=pk)
-    cache.set(key, session, SESSION_CACHE_SECONDS)
+        session = cached
+    else:
+        session = _with_people(WingmanSession.objects.all()).get(pk=pk)
+        cache.set(key, session, SESSION_CACHE_SECONDS)
+    for role, running_id in zip(("user1", "user2"), running, strict=True):
+        profile = getattr(session.user_for(role), "profile", None)
+        if profile is not None:
+            profile.running_session_id = running_id
     return session
 
 
@@ -317,12 +332,11 @@ def profile_for_user(*, user, fresh: bool = False) -> UserProfile:
 
 
 def display_name(user) -> str:
-    """The user's display name, falling back to the username."""
+    """The user's display name, falling back to the username (also for a user without a profile)."""
     try:
-        name = user.profile.display_name
+        return user.profile.name
     except UserProfile.DoesNotExist:
-        name = ""
-    return name or user.get_username()
+        return UserProfile(user=user).name
 
 
 def user_stats(*, user, now: datetime | None = None) -> dict:

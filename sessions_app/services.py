@@ -21,12 +21,13 @@ from zoneinfo import ZoneInfo
 import nh3
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import rules
 from .cache import session_cache_forget
-from .errors import Conflict, InvalidInput, NotFound, NotParticipant, RuleViolation, VersionMismatch
+from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .models import (
     LEDGER_COUNTER_EFFECTS,
     OPEN_STATUSES,
@@ -47,7 +48,6 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 MODERATE_PERMISSION = "sessions_app.moderate_wingmansession"
-MAX_SCHEDULE_AHEAD = timedelta(days=365)
 
 # Control characters other than tab and newline; PostgreSQL refuses NUL outright.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -97,27 +97,35 @@ def clean_text(value, *, field: str, max_length: int, required: bool = False, mu
     return text
 
 
-def _parse_uuid(value, *, field: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise InvalidInput(f"{field} is not a valid id.", fields={field: ["Must be a UUID."]}) from None
-
-
 # --- building blocks ------------------------------------------------------------
 
 
-def _lock_session(session_id) -> WingmanSession:
-    try:
-        pk = _parse_uuid(session_id, field="session_id")
-    except InvalidInput:
-        raise NotFound("No such session.") from None
-    try:
-        return WingmanSession.objects.select_for_update().get(pk=pk)
-    except WingmanSession.DoesNotExist:
-        raise NotFound("No such session.") from None
+def _state(session: WingmanSession) -> dict:
+    return {field.attname: getattr(session, field.attname) for field in session._meta.concrete_fields}
+
+
+def _lock_session(session_id: uuid.UUID) -> WingmanSession:
+    """Lock the session row (only it) and load both users with it; _save writes what changed since."""
+    session = (
+        WingmanSession.objects.select_for_update(of=("self",))
+        .select_related("user1", "user2")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise NotFound("No such session.")
+    session._as_locked = _state(session)
+    return session
+
+
+def _save(session: WingmanSession) -> None:
+    """Write the fields changed since the lock with a new version; forget the cache after commit."""
+    changed = [name for name, value in _state(session).items() if session._as_locked[name] != value]
+    session.version += 1
+    session.save(update_fields=[*changed, "version", "updated_at"])
+    session._as_locked = _state(session)
+    session_id = session.pk
+    transaction.on_commit(lambda: session_cache_forget(session_id))
 
 
 def _lock_profiles(*user_ids) -> dict:
@@ -127,16 +135,40 @@ def _lock_profiles(*user_ids) -> dict:
     return {p.pk: p for p in UserProfile.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
+def _lock_participants(session: WingmanSession) -> dict:
+    """Lock both participants' profiles (after the session row, in key order) and attach them to the session,
+    so the rules read what is locked."""
+    profiles = _lock_profiles(session.user1_id, session.user2_id)
+    session.user1.profile = profiles[session.user1_id]
+    session.user2.profile = profiles[session.user2_id]
+    return profiles
+
+
+def _move_counters(user_ids, **steps: int) -> None:
+    """Add ``steps`` to these users' profile counters in one UPDATE (the caller holds the profile locks).
+
+    A counter that would fall below zero is out of step with the ledger: the
+    write is refused with a domain error instead of hiding the drift.
+    """
+    ids = set(user_ids)
+    rows = UserProfile.objects.filter(pk__in=ids)
+    for counter, step in steps.items():
+        if step < 0 and counter != "reputation":
+            rows = rows.filter(**{f"{counter}__gte": -step})
+    if rows.update(**{counter: F(counter) + step for counter, step in steps.items()}) != len(ids):
+        raise Conflict(
+            "A participant's statistics are out of step with the ledger; run rebuild_reputation for both "
+            "participants, then try again.",
+            code="counter_drift",
+        )
+
+
+def _participant_ids(session: WingmanSession) -> tuple:
+    return session.user1_id, session.user2_id
+
+
 def _event(session: WingmanSession, actor, kind: str, **data) -> SessionEvent:
     return SessionEvent.objects.create(session=session, actor=actor, kind=kind, data=data)
-
-
-def _save(session: WingmanSession, *fields: str) -> None:
-    """Write the changed fields with a new version; forget the cache after commit."""
-    session.version += 1
-    session.save(update_fields=[*fields, "version", "updated_at"])
-    session_id = session.pk
-    transaction.on_commit(lambda: session_cache_forget(session_id))
 
 
 def _is_moderator(user) -> bool:
@@ -148,66 +180,46 @@ def _require_moderator(user) -> None:
         raise NotParticipant("Only moderators can do that.", code="not_moderator")
 
 
-def _require_no_other_in_progress(session: WingmanSession) -> None:
-    """At most one session in progress per user; the caller holds both profile locks."""
-    ids = [session.user1_id, session.user2_id]
-    busy = (
-        WingmanSession.objects.filter(status=SessionStatus.IN_PROGRESS)
-        .filter(Q(user1_id__in=ids) | Q(user2_id__in=ids))
-        .exclude(pk=session.pk)
-        .exists()
-    )
-    if busy:
-        raise Conflict(
-            "You or your buddy already have another session in progress; finish it first.",
-            code="another_session_in_progress",
-        )
-
-
 def _begin(session: WingmanSession, now: datetime, actor) -> None:
-    """scheduled -> in_progress, for the first check-in or an explicit start."""
-    _lock_profiles(session.user1_id, session.user2_id)
-    _require_no_other_in_progress(session)
+    """scheduled -> in_progress (the caller has checked the rules with the profiles locked)."""
     session.status = SessionStatus.IN_PROGRESS
     session.started_at = now
     session.running_since = now
+    UserProfile.objects.filter(pk__in=_participant_ids(session)).update(running_session=session)
     _event(session, actor, EventKind.STARTED)
 
 
-def _stop_clock(session: WingmanSession, now: datetime) -> None:
+def _close(session: WingmanSession, now: datetime, status: str) -> None:
+    """Leave the open states: stop the clock, free both participants for another session."""
+    if session.status == SessionStatus.IN_PROGRESS:
+        UserProfile.objects.filter(pk__in=_participant_ids(session), running_session=session).update(
+            running_session=None
+        )
     session.active_seconds = session.active_seconds_at(now)
     session.running_since = None
     session.paused_at = None
+    session.status = status
 
 
-def reputation_award(*, profile: UserProfile, session: WingmanSession, reason: str, points: int) -> bool:
-    """Write one ledger row and move the profile's counters with it, exactly once.
+def reputation_award(*, user_id, session: WingmanSession, reason: str, points: int) -> bool:
+    """Write one ledger row and move the user's counters with it, exactly once.
 
-    ``profile`` must be locked by the caller. Returns False (and changes
-    nothing) when this (user, session, reason) is already in the ledger.
+    The caller holds the profile lock. Returns False (and changes nothing)
+    when this (user, session, reason) is already in the ledger.
     """
     _, created = ReputationLedger.objects.get_or_create(
-        user_id=profile.pk, session=session, reason=reason, defaults={"points": points}
+        user_id=user_id, session=session, reason=reason, defaults={"points": points}
     )
-    if not created:
-        return False
-    profile.reputation += points
-    changed = ["reputation"]
-    for counter, step in LEDGER_COUNTER_EFFECTS[reason].items():
-        setattr(profile, counter, getattr(profile, counter) + step)
-        changed.append(counter)
-    profile.save(update_fields=changed)
-    return True
+    if created:
+        _move_counters([user_id], reputation=points, **LEDGER_COUNTER_EFFECTS[reason])
+    return created
 
 
 def _bump_streak(profile: UserProfile, day) -> None:
     week = day - timedelta(days=day.weekday())
     if profile.streak_last_week == week:
         return
-    if profile.streak_last_week == week - timedelta(days=7):
-        profile.streak_weeks += 1
-    else:
-        profile.streak_weeks = 1
+    profile.streak_weeks = profile.streak_weeks + 1 if profile.streak_last_week == week - timedelta(days=7) else 1
     profile.streak_last_week = week
     profile.save(update_fields=["streak_weeks", "streak_last_week"])
 
@@ -217,31 +229,53 @@ def _complete(session: WingmanSession, now: datetime, actor, *, kind: str = Even
 
     Returns {user_id: points earned}.
     """
+    profiles = _lock_participants(session)
     was_running = session.started_at is not None
-    _stop_clock(session, now)
-    session.status = SessionStatus.COMPLETED
+    _close(session, now, SessionStatus.COMPLETED)
     session.completed_at = now
-    profiles = _lock_profiles(session.user1_id, session.user2_id)
+    if was_running and session.active_seconds:
+        _move_counters(_participant_ids(session), total_active_seconds=session.active_seconds)
     earned = {session.user1_id: 0, session.user2_id: 0}
     for role in ("user1", "user2"):
-        profile = profiles[session.user_id_for(role)]
-        if was_running:
-            profile.total_active_seconds += session.active_seconds
-            profile.save(update_fields=["total_active_seconds"])
-        if session.is_confirmed(role):
-            points = session.challenge_snapshot(role)["points"]
-            if reputation_award(profile=profile, session=session, reason=LedgerReason.COMPLETION, points=points):
-                earned[profile.pk] = points
-                _bump_streak(profile, now.astimezone(ZoneInfo(profile.timezone)).date())
-    _event(
-        session,
-        actor,
-        kind,
-        active_seconds=session.active_seconds,
-        points={str(k): v for k, v in earned.items()},
-        **event_data,
-    )
+        user_id = session.user_id_for(role)
+        points = session.challenge_snapshot(role)["points"]
+        if session.is_confirmed(role) and reputation_award(
+            user_id=user_id, session=session, reason=LedgerReason.COMPLETION, points=points
+        ):
+            earned[user_id] = points
+            _bump_streak(profiles[user_id], now.astimezone(ZoneInfo(profiles[user_id].timezone)).date())
+    _event(session, actor, kind, active_seconds=session.active_seconds,
+           points={str(k): v for k, v in earned.items()}, **event_data)
+    _save(session)
     return earned
+
+
+def _cancel(session: WingmanSession, now: datetime, actor, *, reason: str, penalty: int = 0,
+            kind: str = EventKind.CANCELLED, **event_data) -> None:
+    """Close the session as cancelled; a late canceller pays ``penalty`` points."""
+    _lock_participants(session)
+    _close(session, now, SessionStatus.CANCELLED)
+    session.cancelled_at = now
+    session.cancelled_by = actor
+    session.cancellation_reason = reason
+    session.cancellation_penalty = penalty
+    _move_counters(_participant_ids(session), cancelled_sessions=1)
+    if penalty:
+        reputation_award(user_id=actor.pk, session=session, reason=LedgerReason.LATE_CANCEL, points=-penalty)
+    _event(session, actor, kind, reason=reason, penalty=penalty, **event_data)
+    _save(session)
+
+
+def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str, **event_data) -> None:
+    """Close the session as a no-show of ``absent_role``, who loses their challenge's points."""
+    _lock_participants(session)
+    _close(session, now, SessionStatus.NO_SHOW)
+    session.no_show_user_id = session.user_id_for(absent_role)
+    _move_counters(_participant_ids(session), no_show_sessions=1)
+    points = session.challenge_snapshot(absent_role)["points"]
+    reputation_award(user_id=session.no_show_user_id, session=session, reason=LedgerReason.NO_SHOW, points=-points)
+    _event(session, actor, EventKind.NO_SHOW, absent=absent_role, points=-points, **event_data)
+    _save(session)
 
 
 # --- scheduling -------------------------------------------------------------------
@@ -251,78 +285,35 @@ def _complete(session: WingmanSession, now: datetime, actor, *, kind: str = Even
 def session_schedule(
     *,
     user,
-    match_id,
-    venue_name,
-    scheduled_time,
-    user1_challenge_id,
-    user2_challenge_id,
+    match_id: uuid.UUID,
+    venue_name: str,
+    scheduled_time: datetime,
+    user1_challenge_id: uuid.UUID,
+    user2_challenge_id: uuid.UUID,
 ) -> WingmanSession:
-    """Schedule a session of an accepted match the user belongs to."""
-    now = timezone.now()
-    fields: dict[str, list[str]] = {}
-
-    def collect(func, *args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except InvalidInput as error:
-            fields.update(error.fields)
-            return None
-
-    match_pk = collect(_parse_uuid, match_id, field="match_id")
-    venue = collect(clean_text, venue_name, field="venue_name", max_length=rules.VENUE_MAX_LENGTH, required=True)
-    challenge_pks = {
-        name: collect(_parse_uuid, value, field=name)
-        for name, value in (("user1_challenge_id", user1_challenge_id), ("user2_challenge_id", user2_challenge_id))
-    }
-    if not isinstance(scheduled_time, datetime):
-        fields["scheduled_time"] = ["Must be a date and time."]
-    elif timezone.is_naive(scheduled_time):
-        fields["scheduled_time"] = ["Must include a time zone offset."]
-
-    match = None
-    if match_pk:
-        match = WingmanMatch.objects.filter(pk=match_pk).first()
-        if match is None:
-            fields["match_id"] = ["No such match."]
-    challenges = {}
-    wanted = [pk for pk in challenge_pks.values() if pk]
-    found = {c.pk: c for c in ApproachChallenge.objects.filter(pk__in=wanted, is_active=True)}
-    for name, pk in challenge_pks.items():
-        if pk and pk not in found:
-            fields[name] = ["No active challenge has this id."]
-        challenges[name] = found.get(pk)
+    """Schedule a session of an accepted match the user belongs to (typed input, parsed at the edge)."""
+    match = WingmanMatch.objects.filter(pk=match_id).first()
+    wanted = {"user1_challenge_id": user1_challenge_id, "user2_challenge_id": user2_challenge_id}
+    found = {c.pk: c for c in ApproachChallenge.objects.filter(pk__in=wanted.values(), is_active=True)}
+    fields = {name: ["No active challenge has this id."] for name, pk in wanted.items() if pk not in found}
+    if match is None:
+        fields["match_id"] = ["No such match."]
+    try:
+        venue = clean_text(venue_name, field="venue_name", max_length=rules.VENUE_MAX_LENGTH, required=True)
+    except InvalidInput as error:
+        fields.update(error.fields)
     if fields:
         raise InvalidInput("Some fields are not valid.", fields=fields)
+    rules.check_schedule(match, user, scheduled_time, timezone.now())
 
-    if not match.has_member(user):
-        raise NotParticipant("You are not part of this match.")
-    if match.status != MatchStatus.ACCEPTED:
-        raise RuleViolation("Sessions can be scheduled only for an accepted match.", code="match_not_accepted")
-    if scheduled_time <= now:
-        raise RuleViolation("The scheduled time must be in the future.", code="time_in_past")
-    if scheduled_time > now + MAX_SCHEDULE_AHEAD:
-        raise RuleViolation("Sessions can be scheduled at most a year ahead.", code="time_too_far")
-
-    c1, c2 = challenges["user1_challenge_id"], challenges["user2_challenge_id"]
     session = WingmanSession.objects.create(
-        match=match,
-        user1_id=match.user1_id,
-        user2_id=match.user2_id,
-        venue_name=venue,
+        match=match, user1_id=match.user1_id, user2_id=match.user2_id, venue_name=venue,
         scheduled_time=scheduled_time,
-        **WingmanSession.snapshot_fields(c1, c2),
+        **WingmanSession.snapshot_fields(found[user1_challenge_id], found[user2_challenge_id]),
     )
-    profiles = _lock_profiles(match.user1_id, match.user2_id)
-    for profile in profiles.values():
-        profile.total_sessions += 1
-        profile.save(update_fields=["total_sessions"])
-    _event(
-        session,
-        user,
-        EventKind.SCHEDULED,
-        venue_name=venue,
-        scheduled_time=scheduled_time.isoformat(),
-    )
+    _lock_profiles(match.user1_id, match.user2_id)
+    _move_counters([match.user1_id, match.user2_id], total_sessions=1)
+    _event(session, user, EventKind.SCHEDULED, venue_name=venue, scheduled_time=scheduled_time.isoformat())
     return session
 
 
@@ -330,57 +321,56 @@ def session_schedule(
 
 
 @transaction.atomic
-def session_check_in(*, session_id, user) -> WingmanSession:
+def session_check_in(*, session_id: uuid.UUID, user) -> WingmanSession:
     """Mark the participant present; the first check-in starts the session."""
     now = timezone.now()
     session = _lock_session(session_id)
     role = rules.require_participant(session, user)
+    _lock_participants(session)
     rules.check_check_in(session, role, now)
     setattr(session, f"{role}_checked_in_at", now)
-    changed = [f"{role}_checked_in_at"]
     _event(session, user, EventKind.CHECKED_IN, participant=role)
     if session.status == SessionStatus.SCHEDULED:
         _begin(session, now, user)
-        changed += ["status", "started_at", "running_since"]
-    _save(session, *changed)
+    _save(session)
     return session
 
 
 @transaction.atomic
-def session_start(*, session_id, user) -> WingmanSession:
+def session_start(*, session_id: uuid.UUID, user) -> WingmanSession:
     now = timezone.now()
     session = _lock_session(session_id)
     role = rules.require_participant(session, user)
+    _lock_participants(session)
     rules.check_start(session, role, now)
     _begin(session, now, user)
-    _save(session, "status", "started_at", "running_since")
+    _save(session)
     return session
 
 
 @transaction.atomic
-def session_pause(*, session_id, user) -> WingmanSession:
+def session_pause(*, session_id: uuid.UUID, user) -> WingmanSession:
     now = timezone.now()
     session = _lock_session(session_id)
-    role = rules.require_participant(session, user)
-    rules.check_pause(session, role, now)
-    _stop_clock(session, now)
+    rules.check_pause(session, rules.require_participant(session, user), now)
+    session.active_seconds = session.active_seconds_at(now)
+    session.running_since = None
     session.paused_at = now
     _event(session, user, EventKind.PAUSED, active_seconds=session.active_seconds)
-    _save(session, "active_seconds", "running_since", "paused_at")
+    _save(session)
     return session
 
 
 @transaction.atomic
-def session_resume(*, session_id, user) -> WingmanSession:
+def session_resume(*, session_id: uuid.UUID, user) -> WingmanSession:
     now = timezone.now()
     session = _lock_session(session_id)
-    role = rules.require_participant(session, user)
-    rules.check_resume(session, role, now)
+    rules.check_resume(session, rules.require_participant(session, user), now)
     paused_seconds = int((now - session.paused_at).total_seconds())
     session.paused_at = None
     session.running_since = now
     _event(session, user, EventKind.RESUMED, paused_seconds=paused_seconds)
-    _save(session, "running_since", "paused_at")
+    _save(session)
     return session
 
 
@@ -393,126 +383,88 @@ class ConfirmResult:
 
 
 @transaction.atomic
-def session_confirm(*, session_id, user, buddy_id=None) -> ConfirmResult:
+def session_confirm(*, session_id: uuid.UUID, user, buddy_id: int | None = None) -> ConfirmResult:
     """The participant confirms that the buddy completed the buddy's challenge.
 
-    ``buddy_id``, when a client names whom it confirms, must be the buddy:
-    naming oneself is refused as self-confirmation.
+    ``buddy_id``, when a client names whom it confirms, must be the buddy.
     """
     now = timezone.now()
     session = _lock_session(session_id)
     role = rules.require_participant(session, user)
-    if buddy_id is not None:
-        if str(buddy_id) == str(user.pk):
-            raise RuleViolation("You cannot confirm your own challenge; your buddy does that.",
-                                code="self_confirmation")
-        if str(buddy_id) != str(session.user_id_for(buddy_of(role))):
-            raise InvalidInput("buddy_id is not your buddy in this session.",
-                               fields={"buddy_id": ["Not your buddy in this session."]})
+    rules.check_confirm_target(session, role, buddy_id)
     rules.check_confirm(session, role, now)
-    flag = "user1_completed_confirmed_by_user2" if role == "user2" else "user2_completed_confirmed_by_user1"
-    setattr(session, flag, True)
-    changed = [flag]
+    setattr(session, WingmanSession.confirmation_field(buddy_of(role)), True)
     _event(session, user, EventKind.CONFIRMED, confirmed=buddy_of(role))
-    earned: dict = {}
-    both = session.user1_completed_confirmed_by_user2 and session.user2_completed_confirmed_by_user1
-    if both:
-        earned = _complete(session, now, user)
-        changed += ["status", "completed_at", "active_seconds", "running_since", "paused_at"]
-    _save(session, *changed)
-    delta = earned.get(user.pk, 0)
-    return ConfirmResult(
-        session=session, both_confirmed=both, reputation_updated=bool(earned), user_reputation_delta=delta
-    )
+    both = session.is_confirmed("user1") and session.is_confirmed("user2")
+    earned = _complete(session, now, user) if both else {}
+    if not both:
+        _save(session)
+    return ConfirmResult(session=session, both_confirmed=both, reputation_updated=any(earned.values()),
+                         user_reputation_delta=earned.get(user.pk, 0))
+
+
+def _reason(reason: str) -> str:
+    return clean_text(rules.check_reason(reason), field="reason", max_length=rules.REASON_MAX_LENGTH, required=True)
 
 
 @transaction.atomic
-def session_cancel(*, session_id, user, reason, as_moderator: bool = False) -> WingmanSession:
-    """A participant cancels before the start (late: half their points, rounded up).
-
-    A moderator (``as_moderator``) may cancel at any stage, with no penalty.
-    """
-    reason = clean_text(rules.check_reason(reason), field="reason", max_length=rules.REASON_MAX_LENGTH,
-                        required=True)
+def session_cancel(*, session_id: uuid.UUID, user, reason: str) -> WingmanSession:
+    """A participant cancels before the start (late: half their points, rounded up)."""
+    reason = _reason(reason)
     now = timezone.now()
     session = _lock_session(session_id)
-    penalty, redecided = 0, {}
-    if as_moderator:
-        _require_moderator(user)
-        redecided = _redecide(session, now, user, SessionStatus.CANCELLED)
-    else:
-        role = rules.require_participant(session, user)
-        rules.check_cancel(session, role, now)
-        penalty = rules.cancel_penalty(session, role, now)
-    _stop_clock(session, now)
-    session.status = SessionStatus.CANCELLED
-    session.cancelled_at = now
-    session.cancelled_by = user
-    session.cancellation_reason = reason
-    session.cancellation_penalty = penalty
-    profiles = _lock_profiles(session.user1_id, session.user2_id)
-    for profile in profiles.values():
-        profile.cancelled_sessions += 1
-        profile.save(update_fields=["cancelled_sessions"])
-    if penalty:
-        reputation_award(profile=profiles[user.pk], session=session, reason=LedgerReason.LATE_CANCEL, points=-penalty)
-    _event(session, user, EventKind.CANCELLED, reason=reason, penalty=penalty, by_moderator=as_moderator,
-           **redecided)
-    _save(session, "status", "cancelled_at", "cancelled_by", "cancellation_reason", "cancellation_penalty",
-          "active_seconds", "running_since", "paused_at", *_OUTCOME_FIELDS)
+    role = rules.require_participant(session, user)
+    rules.check_cancel(session, role, now)
+    _cancel(session, now, user, reason=reason, penalty=rules.cancel_penalty(session, role, now), by_moderator=False)
     return session
 
 
 @transaction.atomic
-def session_report_no_show(*, session_id, user, absent_user_id=None, as_moderator: bool = False) -> WingmanSession:
-    """A present participant reports the buddy absent after the grace period.
-
-    A moderator (``as_moderator``) names the absent participant and may do so
-    at any stage.
-    """
+def session_report_no_show(*, session_id: uuid.UUID, user, absent_user_id: int | None = None) -> WingmanSession:
+    """A present participant reports the buddy absent after the grace period."""
     now = timezone.now()
     session = _lock_session(session_id)
-    redecided = {}
-    if as_moderator:
-        _require_moderator(user)
-        if absent_user_id is None or str(absent_user_id) not in (str(session.user1_id), str(session.user2_id)):
-            raise InvalidInput("Name the absent participant.",
-                               fields={"absent_user_id": ["Must be one of the two participants."]})
-        absent_role = "user1" if str(absent_user_id) == str(session.user1_id) else "user2"
-        redecided = _redecide(session, now, user, SessionStatus.NO_SHOW)
-    else:
-        role = rules.require_participant(session, user)
-        if absent_user_id is not None and str(absent_user_id) != str(session.user_id_for(buddy_of(role))):
-            raise RuleViolation("You can only report your buddy absent.", code="no_show_not_buddy")
-        rules.check_no_show(session, role, now)
-        absent_role = buddy_of(role)
-    _stop_clock(session, now)
-    session.status = SessionStatus.NO_SHOW
-    session.no_show_user_id = session.user_id_for(absent_role)
-    profiles = _lock_profiles(session.user1_id, session.user2_id)
-    for profile in profiles.values():
-        profile.no_show_sessions += 1
-        profile.save(update_fields=["no_show_sessions"])
-    points = session.challenge_snapshot(absent_role)["points"]
-    reputation_award(profile=profiles[session.no_show_user_id], session=session, reason=LedgerReason.NO_SHOW,
-                     points=-points)
-    _event(session, user, EventKind.NO_SHOW, absent=absent_role, points=-points, by_moderator=as_moderator,
-           **redecided)
-    _save(session, "status", "no_show_user", "active_seconds", "running_since", "paused_at", *_OUTCOME_FIELDS)
+    role = rules.require_participant(session, user)
+    rules.check_no_show_target(session, role, absent_user_id)
+    rules.check_no_show(session, role, now)
+    _no_show(session, now, user, absent_role=buddy_of(role), by_moderator=False)
+    return session
+
+
+# --- moderators' decisions ---------------------------------------------------------------
+
+
+@transaction.atomic
+def session_cancel_by_moderator(*, session_id: uuid.UUID, moderator, reason: str) -> WingmanSession:
+    """A moderator cancels at any stage, with no penalty; a final outcome is replaced (see _undo_outcome)."""
+    _require_moderator(moderator)
+    reason = _reason(reason)
+    session = _lock_session(session_id)
+    redecided = _undo_outcome(session, SessionStatus.CANCELLED)
+    _cancel(session, timezone.now(), moderator, reason=reason, by_moderator=True, **redecided)
     return session
 
 
 @transaction.atomic
-def session_complete(*, session_id, user) -> WingmanSession:
+def session_mark_no_show(*, session_id: uuid.UUID, moderator, absent_user_id: int) -> WingmanSession:
+    """A moderator marks the named participant absent, at any stage."""
+    _require_moderator(moderator)
+    session = _lock_session(session_id)
+    absent_role = rules.absent_role_named(session, absent_user_id)
+    redecided = _undo_outcome(session, SessionStatus.NO_SHOW)
+    _no_show(session, timezone.now(), moderator, absent_role=absent_role, by_moderator=True, **redecided)
+    return session
+
+
+@transaction.atomic
+def session_complete_by_moderator(*, session_id: uuid.UUID, moderator) -> WingmanSession:
     """A moderator marks the session completed: both participants confirmed."""
-    _require_moderator(user)
-    now = timezone.now()
+    _require_moderator(moderator)
     session = _lock_session(session_id)
-    redecided = _redecide(session, now, user, SessionStatus.COMPLETED)
+    redecided = _undo_outcome(session, SessionStatus.COMPLETED)
     session.user1_completed_confirmed_by_user2 = True
     session.user2_completed_confirmed_by_user1 = True
-    _complete(session, now, user, by_moderator=True, **redecided)
-    _save(session, "status", "completed_at", "active_seconds", "running_since", "paused_at", *_OUTCOME_FIELDS)
+    _complete(session, timezone.now(), moderator, by_moderator=True, **redecided)
     return session
 
 
@@ -521,23 +473,16 @@ _REVERSALS = {
     LedgerReason.LATE_CANCEL: LedgerReason.LATE_CANCEL_REVERSED,
     LedgerReason.NO_SHOW: LedgerReason.NO_SHOW_REVERSED,
 }
+_OUTCOME_COUNTERS = {SessionStatus.CANCELLED: "cancelled_sessions", SessionStatus.NO_SHOW: "no_show_sessions"}
 
 
-# What a final outcome leaves on the session; _redecide clears them and the caller saves them
-# together with the new status (saving them apart would leave a completed session without its time).
-_OUTCOME_FIELDS = (
-    "completed_at", "cancelled_at", "cancelled_by", "cancellation_reason", "cancellation_penalty",
-    "no_show_user", "user1_completed_confirmed_by_user2", "user2_completed_confirmed_by_user1",
-)
-
-
-def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str) -> dict:
-    """Let a moderator replace a final outcome: undo its ledger rows and counters.
+def _undo_outcome(session: WingmanSession, new_status: str) -> dict:
+    """Before a moderator's decision: undo a final outcome's ledger rows and counters.
 
     An open session needs no undoing. A final one can be re-decided once (the
     ledger keeps one row per user, session and reason); the old outcome's
-    points are reversed with ledger rows of their own. The cleared outcome
-    fields (_OUTCOME_FIELDS) are saved by the caller along with the new status.
+    points are reversed with ledger rows of their own. Returns what the
+    decision's audit event records about it.
     """
     if not session.is_final:
         return {}
@@ -546,30 +491,24 @@ def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str
     entries = list(ReputationLedger.objects.filter(session=session))
     if any(entry.reason not in _REVERSALS for entry in entries):
         raise Conflict("This session's outcome was already changed by a moderator once.", code="already_redecided")
-    profiles = _lock_profiles(session.user1_id, session.user2_id)
+    profiles = _lock_participants(session)
     for entry in entries:
-        reputation_award(profile=profiles[entry.user_id], session=session, reason=_REVERSALS[entry.reason],
+        reputation_award(user_id=entry.user_id, session=session, reason=_REVERSALS[entry.reason],
                          points=-entry.points)
-    counter = {SessionStatus.CANCELLED: "cancelled_sessions", SessionStatus.NO_SHOW: "no_show_sessions"}.get(
-        session.status
-    )
-    for profile in profiles.values():
-        if counter:
-            setattr(profile, counter, max(getattr(profile, counter) - 1, 0))
-            profile.save(update_fields=[counter])
-        if session.status == SessionStatus.COMPLETED and session.started_at is not None:
-            # _complete added this session's active time; a completion undone takes it back.
-            profile.total_active_seconds = max(profile.total_active_seconds - session.active_seconds, 0)
-            profile.save(update_fields=["total_active_seconds"])
+        if entry.reason == LedgerReason.COMPLETION:  # the week may no longer count towards the streak
+            profile = profiles[entry.user_id]
+            profile.streak_weeks, profile.streak_last_week = _streak_from_ledger(profile)
+            profile.save(update_fields=["streak_weeks", "streak_last_week"])
+    if session.status in _OUTCOME_COUNTERS:
+        _move_counters(_participant_ids(session), **{_OUTCOME_COUNTERS[session.status]: -1})
+    if session.status == SessionStatus.COMPLETED and session.started_at is not None and session.active_seconds:
+        # _complete added this session's active time; a completion undone takes it back.
+        _move_counters(_participant_ids(session), total_active_seconds=-session.active_seconds)
     decided = {"redecided_from": session.status, "reversed": [e.reason for e in entries]}
-    session.completed_at = None
-    session.cancelled_at = None
-    session.cancelled_by = None
+    session.completed_at = session.cancelled_at = session.cancelled_by = session.no_show_user = None
     session.cancellation_reason = ""
     session.cancellation_penalty = 0
-    session.no_show_user = None
-    session.user1_completed_confirmed_by_user2 = False
-    session.user2_completed_confirmed_by_user1 = False
+    session.user1_completed_confirmed_by_user2 = session.user2_completed_confirmed_by_user1 = False
     return decided
 
 
@@ -578,9 +517,10 @@ def _redecide(session: WingmanSession, now: datetime, moderator, new_status: str
 
 @transaction.atomic
 def notes_update(
-    *, session_id, user, notes, expected_version: int | None = None, base_notes_digest: str | None = None
+    *, session_id: uuid.UUID, user, notes: str, expected_version: int | None = None,
+    base_notes_digest: str | None = None,
 ) -> WingmanSession:
-    """Replace the shared notes (plain text, markup stripped, at most 5,000 characters).
+    """Replace the shared notes (plain text, at most 5,000 characters).
 
     With ``expected_version`` the write happens only if nobody changed the
     session since that version (VersionMismatch otherwise, carrying the
@@ -605,7 +545,7 @@ def notes_update(
         return session
     session.notes = text
     _event(session, user, EventKind.NOTES_UPDATED, length=len(text))
-    _save(session, "notes")
+    _save(session)
     return session
 
 
@@ -617,74 +557,100 @@ def notes_digest(notes: str) -> str:
 # --- the system ------------------------------------------------------------------------
 
 
-def sessions_close_stale(*, now: datetime | None = None) -> dict[str, int]:
+def stale_sessions_close(*, now: datetime | None = None) -> dict[str, int]:
     """Close sessions left open 48 hours after their time. Safe to run often and concurrently."""
     now = now or timezone.now()
-    cutoff = now - rules.STALE_AFTER
     stale_ids = list(
-        WingmanSession.objects.filter(status__in=OPEN_STATUSES, scheduled_time__lt=cutoff)
+        WingmanSession.objects.filter(status__in=OPEN_STATUSES, scheduled_time__lt=now - rules.STALE_AFTER)
         .order_by("scheduled_time")
         .values_list("pk", flat=True)
     )
     outcome = {"cancelled": 0, "completed": 0}
     for pk in stale_ids:
-        closed_as = session_close_stale(session_id=pk, now=now)
+        closed_as = session_expire(session_id=pk, now=now)
         if closed_as:
             outcome[closed_as] += 1
     return outcome
 
 
 @transaction.atomic
-def session_close_stale(*, session_id, now: datetime) -> str | None:
-    """Close one stale session; None if someone else closed or changed it first."""
+def session_expire(*, session_id: uuid.UUID, now: datetime) -> str | None:
+    """Close one stale session as the system; None if someone else closed or changed it first.
+
+    With no check-in at all it is cancelled as "expired" (no penalty);
+    otherwise it completes with the confirmations given.
+    """
     session = (
-        WingmanSession.objects.select_for_update(skip_locked=True)
+        WingmanSession.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("user1", "user2")
         .filter(pk=session_id, status__in=OPEN_STATUSES, scheduled_time__lt=now - rules.STALE_AFTER)
         .first()
     )
     if session is None:
         return None
+    session._as_locked = _state(session)
     if not session.user1_checked_in_at and not session.user2_checked_in_at:
-        _stop_clock(session, now)
-        session.status = SessionStatus.CANCELLED
-        session.cancelled_at = now
-        session.cancellation_reason = "expired"
-        profiles = _lock_profiles(session.user1_id, session.user2_id)
-        for profile in profiles.values():
-            profile.cancelled_sessions += 1
-            profile.save(update_fields=["cancelled_sessions"])
-        _event(session, None, EventKind.EXPIRED, outcome="cancelled", reason="expired")
-        _save(session, "status", "cancelled_at", "cancellation_reason", "active_seconds", "running_since",
-              "paused_at")
+        _cancel(session, now, None, reason="expired", kind=EventKind.EXPIRED, outcome="cancelled")
         return "cancelled"
     earned = _complete(session, now, None, kind=EventKind.EXPIRED)
-    _save(session, "status", "completed_at", "active_seconds", "running_since", "paused_at")
     logger.info("closed stale session %s as completed, points %s", session.pk, earned)
     return "completed"
 
 
-# --- profiles and reputation ------------------------------------------------------------
+# --- profiles, matches and reputation ------------------------------------------------------------
+
+
+def _audit(*, actor, kind: str, match: WingmanMatch | None = None, subject_user=None, **data) -> SessionEvent:
+    """An audit event for a write that has no session."""
+    return SessionEvent.objects.create(actor=actor, kind=kind, match=match, subject_user=subject_user, data=data)
 
 
 @transaction.atomic
-def profile_update(*, user, display_name=None, timezone_name=None) -> UserProfile:
+def profile_update(*, user, actor=None, display_name: str | None = None,
+                   timezone_name: str | None = None) -> UserProfile:
+    """Change the user's display name or time zone (``actor``: who does it, the user by default); audited."""
     profile = _lock_profiles(user.pk)[user.pk]
-    changed = []
+    changes = {}
     if display_name is not None:
-        profile.display_name = clean_text(display_name, field="display_name", max_length=100)
-        changed.append("display_name")
+        changes["display_name"] = clean_text(display_name, field="display_name",
+                                             max_length=rules.DISPLAY_NAME_MAX_LENGTH)
     if timezone_name is not None:
         try:
             validate_timezone(timezone_name)
         except Exception:
             raise InvalidInput("Unknown time zone.", fields={"timezone": ["Must be an IANA time zone."]}) from None
-        profile.timezone = timezone_name
-        changed.append("timezone")
-    if changed:
-        profile.save(update_fields=changed)
-    if "display_name" in changed:
+        changes["timezone"] = timezone_name
+    changes = {name: value for name, value in changes.items() if getattr(profile, name) != value}
+    if not changes:
+        return profile
+    _audit(actor=actor or user, kind=EventKind.PROFILE_UPDATED, subject_user=user,
+           **{name: {"from": getattr(profile, name), "to": value} for name, value in changes.items()})
+    for name, value in changes.items():
+        setattr(profile, name, value)
+    profile.save(update_fields=list(changes))
+    if "display_name" in changes:
         _forget_sessions_of(user.pk)
     return profile
+
+
+@transaction.atomic
+def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanMatch:
+    """A moderator changes a match's status; audited. A match with open sessions stays accepted."""
+    _require_moderator(moderator)
+    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
+    if match is None:
+        raise NotFound("No such match.")
+    if status not in MatchStatus.values:
+        raise InvalidInput("Unknown match status.", fields={"status": [f"One of {', '.join(MatchStatus.values)}."]})
+    if status == match.status:
+        return match
+    if match.status == MatchStatus.ACCEPTED and match.sessions.filter(status__in=OPEN_STATUSES).exists():
+        raise Conflict("This match has open sessions; cancel them before changing its status.",
+                       code="match_has_open_sessions")
+    _audit(actor=moderator, kind=EventKind.MATCH_STATUS_CHANGED, match=match, **{"from": match.status, "to": status})
+    match.status = status
+    match.save(update_fields=["status"])
+    return match
 
 
 def _forget_sessions_of(user_id) -> None:
@@ -700,38 +666,61 @@ def _forget_sessions_of(user_id) -> None:
     transaction.on_commit(forget)
 
 
-def _ledger_totals(user_id) -> dict[str, int]:
-    by_reason = dict(
-        ReputationLedger.objects.filter(user_id=user_id)
-        .values_list("reason")
-        .annotate(n=Count("id"))
-        .values_list("reason", "n")
+def _streak_from_ledger(profile: UserProfile) -> tuple[int, object]:
+    """The weekly streak (weeks, last week): consecutive weeks, up to the latest, with a completion that stands."""
+    ledger = ReputationLedger.objects.filter(user_id=profile.pk)
+    reversed_sessions = ledger.filter(reason=LedgerReason.COMPLETION_REVERSED).values("session_id")
+    zone = ZoneInfo(profile.timezone)
+    days = (
+        ledger.filter(reason=LedgerReason.COMPLETION).exclude(session_id__in=reversed_sessions)
+        .values_list("created_at", flat=True)
     )
-    totals = {"reputation": ReputationLedger.objects.filter(user_id=user_id).aggregate(s=Sum("points"))["s"] or 0}
+    weeks = {day - timedelta(days=day.weekday()) for day in (created.astimezone(zone).date() for created in days)}
+    last = max(weeks, default=None)
+    streak = 0
+    while last is not None and last - timedelta(weeks=streak) in weeks:
+        streak += 1
+    return streak, last
+
+
+def _counters_from_history(profile: UserProfile) -> dict[str, int]:
+    """Every counter of the profile, recomputed from the ledger and the sessions."""
+    user_id = profile.pk
+    ledger = ReputationLedger.objects.filter(user_id=user_id)
+    by_reason = dict(ledger.values_list("reason").annotate(n=Count("id")).values_list("reason", "n"))
+    totals = {"reputation": ledger.aggregate(s=Sum("points"))["s"] or 0}
     for counter in ("completed_sessions", "no_show_count"):
-        totals[counter] = sum(
-            n * LEDGER_COUNTER_EFFECTS[reason].get(counter, 0) for reason, n in by_reason.items()
-        )
+        totals[counter] = sum(n * LEDGER_COUNTER_EFFECTS[reason].get(counter, 0) for reason, n in by_reason.items())
+    mine = WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id))
+    totals.update(mine.aggregate(
+        total_sessions=Count("id"),
+        cancelled_sessions=Count("id", filter=Q(status=SessionStatus.CANCELLED)),
+        no_show_sessions=Count("id", filter=Q(status=SessionStatus.NO_SHOW)),
+        total_active_seconds=Coalesce(
+            Sum("active_seconds", filter=Q(status=SessionStatus.COMPLETED, started_at__isnull=False)), 0
+        ),
+    ))
+    totals["streak_weeks"], totals["streak_last_week"] = _streak_from_ledger(profile)
     return totals
 
 
 @transaction.atomic
-def reputation_rebuild(*, user_id, fix: bool = True) -> dict[str, tuple[int, int]]:
-    """Recompute a user's reputation counters from the ledger.
+def reputation_rebuild(*, user_id, fix: bool = True) -> dict[str, tuple]:
+    """Recompute every counter of a user's profile from the ledger and the sessions.
 
-    Returns the drift found as {counter: (stored, from_ledger)}; with ``fix``
-    the stored counters are set to the ledger's figures.
+    Returns the drift found as {counter: (stored, recomputed)}; with ``fix``
+    the stored counters are set to the recomputed figures.
     """
     if not get_user_model().objects.filter(pk=user_id).exists():
         raise NotFound("No such user.")
     profile = _lock_profiles(user_id)[user_id]
     drift = {}
-    for counter, expected in _ledger_totals(user_id).items():
+    for counter, expected in _counters_from_history(profile).items():
         stored = getattr(profile, counter)
         if stored != expected:
             drift[counter] = (stored, expected)
             setattr(profile, counter, expected)
     if drift and fix:
         profile.save(update_fields=list(drift))
-        logger.warning("reputation drift for user %s repaired: %s", user_id, drift)
+        logger.warning("counter drift for user %s repaired: %s", user_id, drift)
     return drift

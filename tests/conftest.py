@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from sessions_app.models import (
@@ -116,7 +117,14 @@ def make_session(match, easy_challenge, hard_challenge):
             **WingmanSession.snapshot_fields(c1, c2),
         )
         values.update(fields)
-        return WingmanSession.objects.create(**values)
+        session = WingmanSession.objects.create(**values)
+        # As the services do: each participant's session count moves with the new session, and a
+        # session made in progress is both participants' running session.
+        participants = UserProfile.objects.filter(pk__in=[m.user1_id, m.user2_id])
+        participants.update(total_sessions=F("total_sessions") + 1)
+        if session.status == "in_progress":
+            participants.update(running_session=session)
+        return session
 
     return make
 

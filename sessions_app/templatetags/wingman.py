@@ -35,7 +35,7 @@ def participant_name(session, role: str) -> str:
 @register.filter
 def buddy_name(session, user) -> str:
     """The other participant's display name, from the viewer's side."""
-    return display_name(session.user2 if session.user1_id == user.pk else session.user1)
+    return display_name(session.other_member(user))
 
 
 # Chart geometry, in SVG user units; the SVG scales to its box with viewBox.

@@ -48,7 +48,7 @@ def test_it_cancels_through_the_domain_layer(login, mod, session, alice, bob):
 def test_it_cancels_in_bulk_and_names_each_refused_row(login, mod, session, make_session):
     other = make_session(starts_in=timedelta(days=2), venue_name="Second Place")
     done = make_session(starts_in=timedelta(days=3), venue_name="Closed Already")
-    services.session_cancel(session_id=done.pk, user=mod, reason="first", as_moderator=True)
+    services.session_cancel_by_moderator(session_id=done.pk, moderator=mod, reason="first")
     done.refresh_from_db()
     before = (done.version, done.cancellation_reason, SessionEvent.objects.filter(session=done).count())
 

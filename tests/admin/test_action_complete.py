@@ -23,7 +23,7 @@ def test_it_completes_and_awards_each_participant_once(login, mod, due_session, 
 
 
 def test_it_refuses_an_already_completed_session(login, mod, due_session, session, unchanged):
-    services.session_complete(session_id=due_session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     response = act(login(mod), SESSIONS, "complete_sessions", [due_session, session])
     assert messages_of(response) == [
         "Completed 1 session.",
@@ -33,7 +33,7 @@ def test_it_refuses_an_already_completed_session(login, mod, due_session, sessio
 
 
 def test_it_turns_a_no_show_into_a_completion(login, mod, due_session, bob):
-    services.session_report_no_show(session_id=due_session.pk, user=mod, absent_user_id=bob.pk, as_moderator=True)
+    services.session_mark_no_show(session_id=due_session.pk, moderator=mod, absent_user_id=bob.pk)
     act(login(mod), SESSIONS, "complete_sessions", [due_session])
     due_session.refresh_from_db()
     assert due_session.status == "completed" and due_session.no_show_user is None

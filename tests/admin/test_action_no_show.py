@@ -56,7 +56,7 @@ def test_it_marks_user1_absent_in_bulk(login, mod, due_session, make_session, al
 
 
 def test_it_redecides_a_completed_session_once(login, mod, due_session, alice, bob):
-    services.session_complete(session_id=due_session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     assert UserProfile.objects.get(user=alice).reputation == 10
     response = act(login(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user1")
     assert messages_of(response) == ["Recorded a no-show on 1 session."]
@@ -72,8 +72,8 @@ def test_it_redecides_a_completed_session_once(login, mod, due_session, alice, b
 
 
 def test_it_reports_a_refused_second_redecision(login, mod, due_session, unchanged):
-    services.session_complete(session_id=due_session.pk, user=mod)
-    services.session_cancel(session_id=due_session.pk, user=mod, reason="dispute", as_moderator=True)
+    services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
+    services.session_cancel_by_moderator(session_id=due_session.pk, moderator=mod, reason="dispute")
     with unchanged():
         response = act(login(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user1")
     assert messages_of(response) == [

@@ -7,7 +7,7 @@ from .conftest import PROFILES, SESSIONS, act, change_url, messages_of
 
 
 def test_it_repairs_drift_of_a_profile(login, mod, due_session, alice, bob):
-    services.session_complete(session_id=due_session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     UserProfile.objects.filter(user=alice).update(reputation=999, completed_sessions=7)
     profile = UserProfile.objects.get(user=alice)
     response = act(login(mod), PROFILES, "rebuild_reputation", [profile])
@@ -20,14 +20,14 @@ def test_it_repairs_drift_of_a_profile(login, mod, due_session, alice, bob):
 
 
 def test_it_leaves_counters_without_drift_alone(login, mod, due_session, alice, unchanged):
-    services.session_complete(session_id=due_session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     with unchanged():
         response = act(login(mod), PROFILES, "rebuild_reputation", [UserProfile.objects.get(user=alice)])
     assert messages_of(response) == ["Rebuilt the reputation of 1 user."]
 
 
 def test_it_rebuilds_both_participants_of_selected_sessions(login, mod, due_session, session, alice, bob):
-    services.session_complete(session_id=due_session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     UserProfile.objects.filter(user__in=[alice, bob]).update(reputation=0, completed_sessions=0)
     response = act(login(mod), SESSIONS, "rebuild_participants_reputation", [due_session, session])
     assert messages_of(response)[-1] == "Rebuilt the reputation of 2 users."

@@ -138,6 +138,23 @@ def test_it_lets_moderators_edit_a_display_name_but_not_counters(login, mod, ali
     assert response.status_code == 302
     profile.refresh_from_db()
     assert (profile.display_name, profile.timezone, profile.reputation) == ("Alice A.", "Europe/Paris", 0)
+    # Through profile_update: audited, naming the moderator.
+    event = SessionEvent.objects.get(subject_user=alice)
+    assert (event.kind, event.actor_id) == ("profile_updated", mod.pk)
+    assert event.data["display_name"] == {"from": "Alice", "to": "Alice A."}
+
+
+def test_a_display_name_edited_by_a_moderator_shows_in_the_session_at_once(
+    login, mod, alice, bob, session, django_capture_on_commit_callbacks
+):
+    from sessions_app import selectors
+
+    selectors.session_get_for_participant(session_id=session.pk, user=bob)  # now in the cache
+    profile = UserProfile.objects.get(user=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(mod).post(change_url(profile), {"display_name": "Alice A.", "timezone": "Europe/Berlin"})
+    read = selectors.session_get_for_participant(session_id=session.pk, user=bob)
+    assert selectors.display_name(read.user1) == "Alice A."
 
 
 def test_it_keeps_the_users_of_a_match(login, mod, match, carol):
@@ -146,6 +163,15 @@ def test_it_keeps_the_users_of_a_match(login, mod, match, carol):
     match.refresh_from_db()
     assert (match.user1_id, match.status) == (match.user1_id, "ended")
     assert match.user1.username == "alice"
+    event = SessionEvent.objects.get(match=match)
+    assert (event.kind, event.actor_id) == ("match_status_changed", mod.pk)
+    assert event.data == {"from": "accepted", "to": "ended"}
+
+
+def test_a_match_status_change_that_would_strand_sessions_is_refused(login, mod, match, session, unchanged):
+    with unchanged():
+        response = login(mod).post(change_url(match), {"status": "ended"}, follow=True)
+    assert "Not saved: This match has open sessions" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -177,3 +203,15 @@ def test_it_filters_sessions_by_status_and_date(login, mod, session, make_sessio
     this_week = client.get("/admin/sessions_app/wingmansession/", {
         "scheduled_time__gte": (session.scheduled_time - timedelta(days=1)).isoformat()})
     assert [s.pk for s in this_week.context["cl"].result_list] == [session.pk]
+
+
+def test_the_audit_list_links_each_event_to_its_subject(login, mod, alice, match, django_assert_max_num_queries):
+    from sessions_app import services
+
+    services.profile_update(user=alice, actor=mod, display_name="Ali")
+    services.match_set_status(match_id=match.pk, moderator=mod, status="ended")
+    client = login(mod)
+    with django_assert_max_num_queries(8):
+        page = client.get("/admin/sessions_app/sessionevent/").content.decode()
+    assert change_url(UserProfile.objects.get(user=alice)) in page
+    assert change_url(match) in page

@@ -47,6 +47,7 @@ def test_it_refuses_an_outsider_scheduling_for_someone_elses_match(as_carol, bod
         ("venue_name", "x" * 201),
         ("scheduled_time", "tomorrow"),
         ("scheduled_time", "2030-01-01T10:00:00"),
+        ("scheduled_time", None),
         ("user1_challenge_id", None),
     ],
 )

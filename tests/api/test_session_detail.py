@@ -191,3 +191,18 @@ def test_it_changes_the_etag_when_check_in_opens_with_time(alice, make_session, 
         again = client.get(f"/api/sessions/{soon.pk}/", headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 200
     assert again.json()["allowed_actions"]["check_in"]["allowed"] is True
+
+
+def test_it_disables_starting_while_a_participant_runs_another_session(as_bob, due_session, alice, dave):
+    from sessions_app.models import UserProfile, WingmanMatch
+
+    other = WingmanMatch.objects.create(user1=alice, user2=dave, status="accepted")
+    running = due_session.__class__.objects.create(
+        match=other, user1=alice, user2=dave, venue_name="Elsewhere", scheduled_time=due_session.scheduled_time,
+        status="in_progress", **due_session.snapshot_fields(due_session.user1_challenge, due_session.user2_challenge),
+    )
+    UserProfile.objects.filter(pk__in=[alice.pk, dave.pk]).update(running_session=running)
+    actions = as_bob.get(f"/api/sessions/{due_session.pk}/").json()["allowed_actions"]
+    assert actions["check_in"]["allowed"] is False
+    assert actions["check_in"]["code"] == "another_session_in_progress"
+    assert actions["start"]["code"] == "another_session_in_progress"

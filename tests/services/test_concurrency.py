@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.errors import Conflict
-from sessions_app.models import ReputationLedger, SessionEvent, WingmanSession
+from sessions_app.models import ReputationLedger, SessionEvent, UserProfile, WingmanSession
 from tests.conftest import on_postgres, require_or_skip
 from tests.services.conftest import profile
 
@@ -104,6 +104,7 @@ def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alic
         assert list(running.values_list("pk", flat=True)) == [won[0].pk]
         # End it (outside the race) so the next run starts from nothing in progress.
         running.update(status="cancelled")
+        UserProfile.objects.update(running_session=None)
     elapsed = time.monotonic() - started
 
     print(f"\nstart race: {RUNS} runs, {successes} starts, {conflicts} conflicts, {elapsed:.2f} s")
@@ -119,7 +120,7 @@ def test_two_stale_sweeps_at_once_close_each_session_once(make_session, alice, b
         make_session(starts_in=-timedelta(hours=49), user1_checked_in_at=checked_in if attended else None,
                      user1_completed_confirmed_by_user2=attended)
     started = time.monotonic()
-    outcomes = race(services.sessions_close_stale, services.sessions_close_stale)
+    outcomes = race(services.stale_sessions_close, services.stale_sessions_close)
     elapsed = time.monotonic() - started
 
     assert not any(isinstance(o, Exception) for o in outcomes), outcomes

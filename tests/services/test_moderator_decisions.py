@@ -29,7 +29,7 @@ def completed(running_session, alice, bob):
 
 
 def test_it_completes_an_open_session(session, mod, alice, bob):
-    services.session_complete(session_id=session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=session.pk, moderator=mod)
 
     stored = fresh(session)
     assert stored.status == "completed" and stored.completed_at is not None
@@ -46,24 +46,23 @@ def test_only_moderators_may_decide(session, request, unchanged, who):
     user = request.getfixturevalue(who)
     with unchanged():
         with pytest.raises(NotParticipant) as refusal:
-            services.session_complete(session_id=session.pk, user=user)
+            services.session_complete_by_moderator(session_id=session.pk, moderator=user)
         assert refusal.value.code == "not_moderator"
         with pytest.raises(NotParticipant):
-            services.session_cancel(session_id=session.pk, user=user, reason="x", as_moderator=True)
+            services.session_cancel_by_moderator(session_id=session.pk, moderator=user, reason="x")
         with pytest.raises(NotParticipant):
-            services.session_report_no_show(session_id=session.pk, user=user, absent_user_id=session.user2_id,
-                                             as_moderator=True)
+            services.session_mark_no_show(session_id=session.pk, moderator=user, absent_user_id=session.user2_id)
 
 
 def test_an_inactive_moderator_is_refused(session, mod, unchanged):
     mod.is_active = False
     mod.save()
     with unchanged(), pytest.raises(NotParticipant):
-        services.session_complete(session_id=session.pk, user=mod)
+        services.session_complete_by_moderator(session_id=session.pk, moderator=mod)
 
 
 def test_it_cancels_a_running_session_without_a_penalty(running_session, mod, alice, bob):
-    services.session_cancel(session_id=running_session.pk, user=mod, reason="Venue closed", as_moderator=True)
+    services.session_cancel_by_moderator(session_id=running_session.pk, moderator=mod, reason="Venue closed")
     stored = fresh(running_session)
     assert stored.status == "cancelled"
     assert stored.cancelled_by_id == mod.pk and stored.cancellation_penalty == 0
@@ -74,7 +73,7 @@ def test_it_cancels_a_running_session_without_a_penalty(running_session, mod, al
 
 
 def test_it_marks_a_named_participant_absent_at_any_time(session, mod, alice, bob):
-    services.session_report_no_show(session_id=session.pk, user=mod, absent_user_id=alice.pk, as_moderator=True)
+    services.session_mark_no_show(session_id=session.pk, moderator=mod, absent_user_id=alice.pk)
     stored = fresh(session)
     assert stored.status == "no_show" and stored.no_show_user_id == alice.pk
     assert events(stored) == [("no_show", mod.pk)]
@@ -86,13 +85,12 @@ def test_it_marks_a_named_participant_absent_at_any_time(session, mod, alice, bo
 def test_it_needs_the_absent_participant_named(session, mod, carol, unchanged, absent):
     absent_user_id = {None: None, "carol": carol.pk, "garbage": "x"}[absent]
     with unchanged(), pytest.raises(InvalidInput) as refusal:
-        services.session_report_no_show(session_id=session.pk, user=mod, absent_user_id=absent_user_id,
-                                        as_moderator=True)
+        services.session_mark_no_show(session_id=session.pk, moderator=mod, absent_user_id=absent_user_id)
     assert "absent_user_id" in refusal.value.fields
 
 
 def test_it_reverses_a_completion_when_cancelling_it(completed, mod, alice, bob):
-    services.session_cancel(session_id=completed.pk, user=mod, reason="Fake confirmations", as_moderator=True)
+    services.session_cancel_by_moderator(session_id=completed.pk, moderator=mod, reason="Fake confirmations")
 
     stored = fresh(completed)
     assert stored.status == "cancelled" and stored.completed_at is None
@@ -112,7 +110,7 @@ def test_it_reverses_a_completion_when_cancelling_it(completed, mod, alice, bob)
 def test_it_turns_a_late_cancel_into_a_no_show(make_session, mod, alice, bob):
     session = make_session(starts_in=timedelta(hours=1))
     services.session_cancel(session_id=session.pk, user=bob, reason="Late")
-    services.session_report_no_show(session_id=session.pk, user=mod, absent_user_id=bob.pk, as_moderator=True)
+    services.session_mark_no_show(session_id=session.pk, moderator=mod, absent_user_id=bob.pk)
 
     stored = fresh(session)
     assert stored.status == "no_show" and stored.no_show_user_id == bob.pk
@@ -127,7 +125,7 @@ def test_it_completes_a_no_show(make_session, mod, alice, bob):
     session = make_session(starts_in=-timedelta(minutes=30), status="in_progress", user1_checked_in_at=now,
                            started_at=now, running_since=now)
     services.session_report_no_show(session_id=session.pk, user=alice)
-    services.session_complete(session_id=session.pk, user=mod)
+    services.session_complete_by_moderator(session_id=session.pk, moderator=mod)
 
     assert fresh(session).status == "completed" and fresh(session).no_show_user_id is None
     assert counters(bob) == (25, 1, 0, 0, 0)
@@ -136,24 +134,23 @@ def test_it_completes_a_no_show(make_session, mod, alice, bob):
 
 
 def test_a_final_session_can_be_re_decided_only_once(completed, mod, alice, unchanged):
-    services.session_cancel(session_id=completed.pk, user=mod, reason="Dispute", as_moderator=True)
+    services.session_cancel_by_moderator(session_id=completed.pk, moderator=mod, reason="Dispute")
     with unchanged():
         with pytest.raises(Conflict) as refusal:
-            services.session_complete(session_id=completed.pk, user=mod)
+            services.session_complete_by_moderator(session_id=completed.pk, moderator=mod)
         assert refusal.value.code == "already_redecided"
         with pytest.raises(Conflict):
-            services.session_report_no_show(session_id=completed.pk, user=mod, absent_user_id=alice.pk,
-                                             as_moderator=True)
+            services.session_mark_no_show(session_id=completed.pk, moderator=mod, absent_user_id=alice.pk)
 
 
 def test_it_refuses_deciding_the_state_a_session_is_in(completed, mod, unchanged):
     with unchanged(), pytest.raises(Conflict) as refusal:
-        services.session_complete(session_id=completed.pk, user=mod)
+        services.session_complete_by_moderator(session_id=completed.pk, moderator=mod)
     assert refusal.value.code == "already_in_state"
 
 
 def test_participants_still_cannot_change_a_re_decided_session(completed, mod, alice, unchanged):
-    services.session_cancel(session_id=completed.pk, user=mod, reason="Dispute", as_moderator=True)
+    services.session_cancel_by_moderator(session_id=completed.pk, moderator=mod, reason="Dispute")
     with unchanged(), pytest.raises(RuleViolation) as refusal:
         services.session_confirm(session_id=completed.pk, user=alice)
     assert refusal.value.code == "session_final"

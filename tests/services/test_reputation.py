@@ -34,7 +34,7 @@ def lifecycle(completed, make_session, alice, bob):
 def test_award_writes_one_row_and_moves_the_counters(session, alice):
     with transaction.atomic():
         mine = UserProfile.objects.select_for_update().get(pk=alice.pk)
-        assert services.reputation_award(profile=mine, session=session, reason="completion", points=10) is True
+        assert services.reputation_award(user_id=mine.pk, session=session, reason="completion", points=10) is True
     assert profile(alice).reputation == 10
     assert profile(alice).completed_sessions == 1
     assert ReputationLedger.objects.filter(user=alice, session=session).count() == 1
@@ -43,14 +43,14 @@ def test_award_writes_one_row_and_moves_the_counters(session, alice):
 def test_award_twice_adds_nothing(completed, alice, unchanged):
     with unchanged(), transaction.atomic():
         mine = UserProfile.objects.select_for_update().get(pk=alice.pk)
-        assert services.reputation_award(profile=mine, session=completed, reason="completion", points=10) is False
+        assert services.reputation_award(user_id=mine.pk, session=completed, reason="completion", points=10) is False
     assert profile(alice).reputation == 10 and profile(alice).completed_sessions == 1
 
 
 def test_a_no_show_row_moves_the_no_show_count(session, bob):
     with transaction.atomic():
         theirs = UserProfile.objects.select_for_update().get(pk=bob.pk)
-        services.reputation_award(profile=theirs, session=session, reason="no_show", points=-25)
+        services.reputation_award(user_id=theirs.pk, session=session, reason="no_show", points=-25)
     assert (profile(bob).reputation, profile(bob).no_show_count, profile(bob).completed_sessions) == (-25, 1, 0)
 
 
@@ -59,7 +59,7 @@ def test_replaying_a_completion_adds_nothing(completed, alice, bob, unchanged):
         for user in (alice, bob):
             with pytest.raises(Conflict):
                 services.session_confirm(session_id=completed.pk, user=user)
-        assert services.sessions_close_stale(now=timezone.now() + timedelta(days=10)) == {
+        assert services.stale_sessions_close(now=timezone.now() + timedelta(days=10)) == {
             "cancelled": 0, "completed": 0,
         }
     assert ReputationLedger.objects.filter(session=completed).count() == 2
@@ -99,3 +99,31 @@ def test_rebuild_of_a_user_without_profile_creates_it_at_zero(db, django_user_mo
 def test_rebuild_of_an_unknown_user_is_refused(db):
     with pytest.raises(NotFound):
         services.reputation_rebuild(user_id=987654)
+
+
+def test_rebuild_recounts_every_counter_from_the_history(lifecycle, alice, bob):
+    UserProfile.objects.filter(pk=alice.pk).update(total_sessions=40, cancelled_sessions=0, no_show_sessions=7,
+                                                   total_active_seconds=999, streak_weeks=9)
+    drift = services.reputation_rebuild(user_id=alice.pk)
+    assert drift["total_sessions"] == (40, 3)
+    assert drift["cancelled_sessions"] == (0, 1)
+    assert drift["no_show_sessions"] == (7, 1)
+    assert drift["total_active_seconds"][0] == 999
+    assert drift["streak_weeks"] == (9, 1)
+    assert services.reputation_rebuild(user_id=alice.pk) == {}
+    assert services.reputation_rebuild(user_id=bob.pk) == {}
+
+
+def test_undoing_an_outcome_over_drifted_counters_is_refused_with_advice(completed, mod, alice, unchanged):
+    UserProfile.objects.filter(pk=alice.pk).update(completed_sessions=0)
+    with unchanged(), pytest.raises(Conflict) as refusal:
+        services.session_cancel_by_moderator(session_id=completed.pk, moderator=mod, reason="Dispute")
+    assert refusal.value.code == "counter_drift"
+    assert "rebuild_reputation" in refusal.value.message
+
+
+def test_reversing_a_completion_takes_back_its_streak_week(completed, mod, alice, bob):
+    assert profile(alice).streak_weeks == 1
+    services.session_cancel_by_moderator(session_id=completed.pk, moderator=mod, reason="Fake confirmations")
+    assert (profile(alice).streak_weeks, profile(alice).streak_last_week) == (0, None)
+    assert services.reputation_rebuild(user_id=alice.pk) == {}

@@ -59,3 +59,33 @@ def test_the_late_cancel_penalty_is_half_rounded_up(make_session, points, penalt
     session = make_session(starts_in=timedelta(minutes=30), user1_challenge_points=points)
     assert rules.cancel_penalty(session, "user1", timezone.now()) == penalty
     assert rules.cancel_penalty(session, "user1", timezone.now() - timedelta(hours=2)) == 0
+
+
+@pytest.fixture
+def alice_elsewhere(make_session, alice, dave):
+    """alice is in progress in a session with dave."""
+    from sessions_app.models import WingmanMatch
+
+    with_dave = WingmanMatch.objects.create(user1=alice, user2=dave, status="accepted")
+    return make_session(of_match=with_dave, starts_in=-timedelta(minutes=10), status="in_progress",
+                        started_at=timezone.now(), running_since=timezone.now())
+
+
+def test_a_participant_running_elsewhere_blocks_starting_for_both(due_session, alice_elsewhere, alice, bob):
+    for viewer, reason in ((alice, "You already have"), (bob, "Your buddy already has")):
+        verdicts = rules.allowed_actions(due_session, viewer, timezone.now())
+        for action in ("check_in", "start"):
+            assert verdicts[action]["allowed"] is False
+            assert verdicts[action]["code"] == "another_session_in_progress"
+            assert verdicts[action]["reason"].startswith(reason)
+        assert verdicts["confirm"]["allowed"] is True
+
+
+def test_the_running_session_itself_does_not_block_the_second_check_in(running_session, bob):
+    assert rules.allowed_actions(running_session, bob, timezone.now())["check_in"]["allowed"] is True
+
+
+def test_messages_name_the_constants(session, alice):
+    check_in = rules.allowed_actions(session, alice, timezone.now())["check_in"]
+    assert rules.minutes(rules.CHECK_IN_OPENS_BEFORE) in check_in["reason"]
+    assert rules.minutes(timedelta(minutes=1)) == "1 minute"

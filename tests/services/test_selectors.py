@@ -94,7 +94,7 @@ def test_stats_come_from_the_counters(make_session, due_session, alice, bob, dja
     with django_assert_num_queries(1):
         stats = selectors.user_stats(user=alice)
     assert stats == {
-        "total_sessions": 0,  # both were made directly, not scheduled through the service
+        "total_sessions": 2,
         "completed_sessions": 1,
         "cancelled_sessions": 1,
         "no_show_sessions": 0,

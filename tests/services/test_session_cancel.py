@@ -93,5 +93,5 @@ def test_it_refuses_an_outsider(session, carol, unchanged):
 
 def test_a_participant_cannot_claim_to_be_a_moderator(session, alice, unchanged):
     with unchanged(), pytest.raises(NotParticipant) as refusal:
-        services.session_cancel(session_id=session.pk, user=alice, reason="x", as_moderator=True)
+        services.session_cancel_by_moderator(session_id=session.pk, moderator=alice, reason="x")
     assert refusal.value.code == "not_moderator"

@@ -104,7 +104,7 @@ def test_it_refuses_a_final_session(make_session, alice, unchanged, final):
 
 
 def test_it_accepts_naming_the_buddy(due_session, alice, bob):
-    services.session_confirm(session_id=due_session.pk, user=alice, buddy_id=str(bob.pk))
+    services.session_confirm(session_id=due_session.pk, user=alice, buddy_id=bob.pk)
     assert fresh(due_session).user2_completed_confirmed_by_user1 is True
 
 

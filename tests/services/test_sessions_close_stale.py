@@ -1,4 +1,4 @@
-"""sessions_close_stale: 48 hours after the time, open sessions are closed by the system."""
+"""stale_sessions_close: 48 hours after the time, open sessions are closed by the system."""
 
 from datetime import timedelta
 
@@ -15,7 +15,7 @@ STALE = -timedelta(hours=49)
 
 def test_it_cancels_a_session_nobody_checked_in_to_as_expired(make_session, alice, bob):
     session = make_session(starts_in=STALE)
-    assert services.sessions_close_stale() == {"cancelled": 1, "completed": 0}
+    assert services.stale_sessions_close() == {"cancelled": 1, "completed": 0}
 
     stored = fresh(session)
     assert stored.status == "cancelled"
@@ -32,7 +32,7 @@ def test_it_cancels_a_session_nobody_checked_in_to_as_expired(make_session, alic
 def test_it_cancels_a_started_session_without_any_check_in(make_session):
     started = timezone.now() - timedelta(hours=49)
     session = make_session(starts_in=STALE, status="in_progress", started_at=started, running_since=started)
-    assert services.sessions_close_stale() == {"cancelled": 1, "completed": 0}
+    assert services.stale_sessions_close() == {"cancelled": 1, "completed": 0}
     assert fresh(session).status == "cancelled"
 
 
@@ -43,7 +43,7 @@ def test_it_completes_a_checked_in_session_and_pays_only_the_confirmed(make_sess
         running_since=checked_in,
         user2_completed_confirmed_by_user1=True,  # alice confirmed bob; bob never confirmed alice
     )
-    assert services.sessions_close_stale() == {"cancelled": 0, "completed": 1}
+    assert services.stale_sessions_close() == {"cancelled": 0, "completed": 1}
 
     stored = fresh(session)
     assert stored.status == "completed"
@@ -57,7 +57,7 @@ def test_it_completes_a_checked_in_session_and_pays_only_the_confirmed(make_sess
 
 def test_a_checked_in_session_without_confirmations_completes_with_no_points(make_session, alice, bob):
     session = make_session(starts_in=STALE, user2_checked_in_at=timezone.now() - timedelta(hours=49))
-    services.sessions_close_stale()
+    services.stale_sessions_close()
     assert fresh(session).status == "completed"
     assert not ReputationLedger.objects.exists()
     assert profile(alice).completed_sessions == profile(bob).completed_sessions == 0
@@ -67,9 +67,9 @@ def test_running_it_twice_changes_nothing_the_second_time(make_session):
     make_session(starts_in=STALE)
     make_session(starts_in=STALE, user1_checked_in_at=timezone.now() - timedelta(hours=49),
                  user1_completed_confirmed_by_user2=True)
-    assert services.sessions_close_stale() == {"cancelled": 1, "completed": 1}
+    assert services.stale_sessions_close() == {"cancelled": 1, "completed": 1}
     before = snapshot_db()
-    assert services.sessions_close_stale() == {"cancelled": 0, "completed": 0}
+    assert services.stale_sessions_close() == {"cancelled": 0, "completed": 0}
     assert snapshot_db() == before
     assert SessionEvent.objects.filter(kind="expired").count() == 2
 
@@ -78,7 +78,7 @@ def test_running_it_twice_changes_nothing_the_second_time(make_session):
 def test_it_leaves_sessions_younger_than_48_hours(make_session, unchanged, hours_ago):
     make_session(starts_in=-timedelta(hours=hours_ago))
     with unchanged():
-        assert services.sessions_close_stale() == {"cancelled": 0, "completed": 0}
+        assert services.stale_sessions_close() == {"cancelled": 0, "completed": 0}
 
 
 def test_it_leaves_final_sessions_alone(make_session, unchanged):
@@ -86,10 +86,10 @@ def test_it_leaves_final_sessions_alone(make_session, unchanged):
     make_session(starts_in=STALE, status="cancelled", cancellation_reason="rain")
     make_session(starts_in=STALE, status="no_show")
     with unchanged():
-        assert services.sessions_close_stale() == {"cancelled": 0, "completed": 0}
+        assert services.stale_sessions_close() == {"cancelled": 0, "completed": 0}
 
 
 def test_it_takes_now_as_an_argument(make_session):
     session = make_session(starts_in=timedelta(hours=1))
-    assert services.sessions_close_stale(now=timezone.now() + timedelta(hours=50)) == {"cancelled": 1, "completed": 0}
+    assert services.stale_sessions_close(now=timezone.now() + timedelta(hours=50)) == {"cancelled": 1, "completed": 0}
     assert fresh(session).status == "cancelled"
