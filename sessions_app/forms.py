@@ -15,7 +15,7 @@ from django.utils import timezone
 from . import rules
 from .errors import DomainError, InvalidInput
 from .models import SessionStatus
-from .selectors import display_name
+from .selectors import SESSION_ORDERING_LABELS, SessionFilters, display_name
 
 
 def add_domain_error(form: forms.Form, error: DomainError, field_names: dict[str, str] | None = None) -> None:
@@ -93,21 +93,75 @@ class ScheduleForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    """Renders the history filters; selectors.session_filters_from parses them."""
+    """The history filters, parsed here for the page and the API alike, and rendered on the page.
 
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *SessionStatus.choices])
-    match = forms.ChoiceField(required=False, label="Buddy")
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    ``blank_allowed``: the page's form submits every field, empty meaning
+    "any"; an API client leaves a filter out instead, so there an empty one
+    is malformed.
+    """
+
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *SessionStatus.choices],
+        error_messages={"invalid_choice": f"One of: {', '.join(SessionStatus.values)}."},
+    )
+    match = forms.UUIDField(required=False, label="Buddy", widget=forms.Select,
+                            error_messages={"invalid": "Must be a UUID."})
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}),
+                                input_formats=["%Y-%m-%d"], error_messages={"invalid": "Must be a date, YYYY-MM-DD."})
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}),
+                              input_formats=["%Y-%m-%d"], error_messages={"invalid": "Must be a date, YYYY-MM-DD."})
     completed = forms.ChoiceField(
-        required=False, label="Completed", choices=[("", "Either"), ("true", "Completed"), ("false", "Not completed")]
+        required=False, label="Completed", choices=[("", "Either"), ("true", "Completed"), ("false", "Not completed")],
+        error_messages={"invalid_choice": "Must be true or false."},
+    )
+    ordering = forms.ChoiceField(
+        required=False, label="Order", choices=list(SESSION_ORDERING_LABELS.items()),
+        error_messages={"invalid_choice": f"One of: {', '.join(SESSION_ORDERING_LABELS)}."},
     )
 
-    def __init__(self, *args, user, matches, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["match"].choices = [("", "Any buddy")] + [
+    _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def __init__(self, data=None, *, user, matches=(), blank_allowed: bool = True, **kwargs):
+        data = data.copy() if data is not None else None
+        if data is not None:
+            if "match_id" in data and "match" not in data:  # the column's name works too
+                data["match"] = data["match_id"]
+            if "completed" in data:  # case-insensitive, and 1/0, yes/no
+                data["completed"] = {"1": "true", "yes": "true", "0": "false", "no": "false"}.get(
+                    data["completed"].lower(), data["completed"].lower())
+        super().__init__(data, **kwargs)
+        self.blank_allowed = blank_allowed
+        self.fields["match"].widget.choices = [("", "Any buddy")] + [
             (str(m.pk), display_name(m.other_member(user))) for m in matches
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.blank_allowed:
+            for name in self.fields:
+                if name in self.data and not str(self.data[name]).strip():
+                    self.add_error(name, "Must not be empty; leave the parameter out instead.")
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            # Day bounds in any time zone must still convert to UTC (years 1 and 9999 overflow).
+            if day and not 1900 <= day.year <= 9000:
+                self.add_error(name, "Must be a date between 1900 and 9000.")
+        return cleaned
+
+    def filters(self) -> SessionFilters:
+        """The parsed filters; raises InvalidInput naming each bad parameter."""
+        if not self.is_valid():
+            raise InvalidInput("Some filters are not valid.",
+                               fields={name: list(errors) for name, errors in self.errors.items()})
+        data = self.cleaned_data
+        return SessionFilters(
+            status=data["status"] or None,
+            match_id=data["match"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            completed=self._BOOLEANS.get(data["completed"]),
+            ordering=data["ordering"] or SessionFilters.ordering,
+        )
 
 
 class NotesForm(forms.Form):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from . import rules
 from .cache import SESSION_CACHE_SECONDS, session_cache_key
-from .errors import InvalidInput, NotFound, NotParticipant
+from .errors import NotFound, NotParticipant
 from .models import (
     ApproachChallenge,
     ReputationLedger,
@@ -27,10 +27,16 @@ from .models import (
 )
 
 SESSION_ORDERINGS = {
-    "scheduled_time": ("scheduled_time", "id"),
     "-scheduled_time": ("-scheduled_time", "-id"),
-    "created_at": ("created_at", "id"),
+    "scheduled_time": ("scheduled_time", "id"),
     "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+}
+SESSION_ORDERING_LABELS = {
+    "-scheduled_time": "Newest first",
+    "scheduled_time": "Oldest first",
+    "-created_at": "Recently booked first",
+    "created_at": "Booked longest ago first",
 }
 
 
@@ -116,54 +122,6 @@ class SessionFilters:
     date_to: date | None = None
     completed: bool | None = None
     ordering: str = "-scheduled_time"
-
-
-def session_filters_from(params, *, tz: str = "UTC") -> SessionFilters:
-    """Parse history filters from query parameters; InvalidInput names each bad one."""
-    fields: dict[str, list[str]] = {}
-    status = params.get("status") or None
-    if status and status not in SessionStatus.values:
-        fields["status"] = [f"One of: {', '.join(SessionStatus.values)}."]
-    match_id = params.get("match") or params.get("match_id") or None
-    if match_id:
-        try:
-            match_id = uuid.UUID(match_id)
-        except ValueError:
-            fields["match"] = ["Must be a UUID."]
-    dates = {}
-    for name in ("date_from", "date_to"):
-        raw = params.get(name) or None
-        if raw:
-            try:
-                dates[name] = date.fromisoformat(raw)
-            except ValueError:
-                fields[name] = ["Must be a date, YYYY-MM-DD."]
-            else:
-                # Day bounds in any time zone must still convert to UTC (years 1 and 9999 overflow).
-                if not 1900 <= dates[name].year <= 9000:
-                    fields[name] = ["Must be a date between 1900 and 9000."]
-    completed = params.get("completed")
-    if completed in (None, ""):
-        completed = None
-    elif completed.lower() in ("true", "1", "yes"):
-        completed = True
-    elif completed.lower() in ("false", "0", "no"):
-        completed = False
-    else:
-        fields["completed"] = ["Must be true or false."]
-    ordering = params.get("ordering") or "-scheduled_time"
-    if ordering not in SESSION_ORDERINGS:
-        fields["ordering"] = [f"One of: {', '.join(SESSION_ORDERINGS)}."]
-    if fields:
-        raise InvalidInput("Some filters are not valid.", fields=fields)
-    return SessionFilters(
-        status=status,
-        match_id=match_id,
-        date_from=dates.get("date_from"),
-        date_to=dates.get("date_to"),
-        completed=completed,
-        ordering=ordering,
-    )
 
 
 class HistoryQuerySet(QuerySet):

@@ -92,7 +92,7 @@ def history(request: HttpRequest) -> HttpResponse:
     form = HistoryFilterForm(request.GET, user=request.user, matches=matches)
     filter_errors: dict[str, list[str]] = {}
     try:
-        filters = selectors.session_filters_from(request.GET, tz=viewer.timezone)
+        filters = form.filters()
     except InvalidInput as error:
         filters, filter_errors = None, error.fields
     page = None

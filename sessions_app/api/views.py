@@ -17,13 +17,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from .. import rules, selectors, services
 from ..errors import NotFound
+from ..forms import HistoryFilterForm
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from .conditional import etag_matches, expected_version, session_etag
@@ -79,7 +79,6 @@ PAGE_PARAMETERS_SESSIONS = [
     OpenApiParameter("completed", bool, description="true: only completed; false: all others."),
     OpenApiParameter("ordering", str, enum=list(SESSION_ORDERINGS), description="Sort order."),
 ]
-SESSION_FILTER_NAMES = [parameter.name for parameter in PAGE_PARAMETERS_SESSIONS]
 
 
 def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
@@ -146,15 +145,8 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         responses={200: SessionSummarySerializer(many=True), **problems(422)},
     )
     def list(self, request):
-        params = request.query_params
-        empty = {name: ["Must not be empty; leave the parameter out instead."]
-                 for name in SESSION_FILTER_NAMES if name in params and not params[name].strip()}
-        if empty:
-            raise ValidationError(empty)
-        tz = "UTC"
-        if params.get("date_from") or params.get("date_to"):
-            tz = selectors.profile_for_user(user=request.user).timezone
-        filters = selectors.session_filters_from(params, tz=tz)
+        filters = HistoryFilterForm(request.query_params, user=request.user, blank_allowed=False).filters()
+        tz = selectors.profile_for_user(user=request.user).timezone
         page = self.paginate_queryset(selectors.session_list_for_user(user=request.user, filters=filters, tz=tz))
         return self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data)
 

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from sessions_app.models import MatchStatus, WingmanMatch, WingmanSession
-from sessions_app.selectors import session_filters_from, session_list_for_user, sessions_of_user
+from sessions_app.selectors import SessionFilters, session_list_for_user, sessions_of_user
 
 
 def _history(make_session, alice, bob, dave):
@@ -44,7 +44,7 @@ def test_it_slices_exactly_like_the_plain_query(make_session, alice, bob, dave):
 def test_it_slices_filtered_history_exactly(make_session, alice, bob, dave):
     _history(make_session, alice, bob, dave)
     expected = _plain(alice, status="completed")
-    history = session_list_for_user(user=alice, filters=session_filters_from({"status": "completed"}))
+    history = session_list_for_user(user=alice, filters=SessionFilters(status="completed"))
     assert [s.pk for s in history[0:7]] == expected[0:7]
     assert [s.pk for s in history[7:14]] == expected[7:14]
 

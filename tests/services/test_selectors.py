@@ -9,6 +9,7 @@ from django.utils import timezone
 from sessions_app import selectors, services
 from sessions_app.cache import session_cache_key
 from sessions_app.errors import InvalidInput, NotFound, NotParticipant
+from sessions_app.forms import HistoryFilterForm
 from sessions_app.models import WingmanSession
 from sessions_app.selectors import SessionFilters
 
@@ -54,9 +55,17 @@ def test_list_items_leave_out_the_notes_and_need_one_query(history, alice, djang
     assert "notes" in items[0].get_deferred_fields()
 
 
+def parse(params: dict, **options) -> SessionFilters:
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    query.update(params)
+    return HistoryFilterForm(query, user=None, **options).filters()
+
+
 def test_filters_are_parsed_from_query_parameters(match):
-    parsed = selectors.session_filters_from(
-        {"status": "completed", "match": str(match.pk), "date_from": "2026-01-01", "completed": "false",
+    parsed = parse(
+        {"status": "completed", "match": str(match.pk), "date_from": "2026-01-01", "completed": "False",
          "ordering": "created_at"}
     )
     assert parsed.status == "completed" and parsed.match_id == match.pk and parsed.completed is False
@@ -65,10 +74,15 @@ def test_filters_are_parsed_from_query_parameters(match):
 
 def test_bad_filters_are_named_together(db):
     with pytest.raises(InvalidInput) as refusal:
-        selectors.session_filters_from(
-            {"status": "bogus", "match": "x", "date_from": "yesterday", "completed": "maybe", "ordering": "venue"}
-        )
+        parse({"status": "bogus", "match": "x", "date_from": "yesterday", "completed": "maybe", "ordering": "venue"})
     assert set(refusal.value.fields) == {"status", "match", "date_from", "completed", "ordering"}
+
+
+def test_empty_filters_mean_any_on_the_page_and_are_refused_on_the_api(db):
+    assert parse({"status": "", "match": "", "completed": ""}) == SessionFilters()
+    with pytest.raises(InvalidInput) as refusal:
+        parse({"status": "", "match": " "}, blank_allowed=False)
+    assert set(refusal.value.fields) == {"status", "match"}
 
 
 def test_current_prefers_the_session_in_progress(make_session, running_session, alice):

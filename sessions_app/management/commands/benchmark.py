@@ -220,9 +220,9 @@ class Command(BaseCommand):
             self.stdout.write(f"    {name:34} {median * 1000:8.2f} ms  x{median / base:5.2f} of plain")
 
     def _explain(self, user) -> None:
-        from sessions_app.selectors import session_filters_from, session_list_for_user
+        from sessions_app.selectors import SessionFilters, session_list_for_user
 
-        queryset = session_list_for_user(user=user, filters=session_filters_from({"status": "completed"}))[:20]
+        queryset = session_list_for_user(user=user, filters=SessionFilters(status="completed"))[:20]
         plan = queryset.explain()
         uses_index = "Index" in plan
         self.stdout.write(f"history query plan uses an index: {uses_index}")
