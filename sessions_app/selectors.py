@@ -1,6 +1,5 @@
 """Every read that pages, API and admin share, already scoped to the user."""
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -40,13 +39,6 @@ SESSION_ORDERING_LABELS = {
 }
 
 
-def _session_pk(session_id) -> uuid.UUID:
-    try:
-        return session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
-    except (TypeError, ValueError, AttributeError):
-        raise NotFound("No such session.") from None
-
-
 def _with_people(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("user1__profile", "user2__profile")
 
@@ -71,7 +63,7 @@ def _participant_check(pk: uuid.UUID, user) -> tuple:
     return version, running
 
 
-def session_get_for_participant(*, session_id, user) -> WingmanSession:
+def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSession:
     """The full session for one of its participants: one small query when cached, two when not.
 
     The cached copy is used only if its version is the one in the database,
@@ -79,35 +71,19 @@ def session_get_for_participant(*, session_id, user) -> WingmanSession:
     happened to the cache. The participants' running sessions are always
     the ones just read.
     """
-    pk = _session_pk(session_id)
-    version, running = _participant_check(pk, user)
-    key = session_cache_key(pk)
+    version, running = _participant_check(session_id, user)
+    key = session_cache_key(session_id)
     cached = cache.get(key)
     if isinstance(cached, WingmanSession) and cached.version == version:
         session = cached
     else:
-        session = _with_people(WingmanSession.objects.all()).get(pk=pk)
+        session = _with_people(WingmanSession.objects.all()).get(pk=session_id)
         cache.set(key, session, SESSION_CACHE_SECONDS)
     for role, running_id in zip(("user1", "user2"), running, strict=True):
         profile = getattr(session.user_for(role), "profile", None)
         if profile is not None:
             profile.running_session_id = running_id
     return session
-
-
-def session_view_digest(*, session: WingmanSession, user, allowed: dict) -> str:
-    """A digest of everything a participant's view of the session is built from.
-
-    The version covers every write to the session; the participants' names
-    are not session writes; ``allowed`` (rules.allowed_actions for this viewer
-    now) covers what changes with the clock alone, e.g. check-in opening. Two
-    reads with the same digest show the same thing, so it makes an ETag that
-    can be checked without rendering anything.
-    """
-    actions = ",".join(f"{name}={state['code'] or 'ok'}" for name, state in sorted(allowed.items()))
-    names = f"{display_name(session.user1)}|{display_name(session.user2)}"
-    material = f"{session.pk}:{session.version}:{user.pk}:{names}:{actions}"
-    return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
 def sessions_of_user(user) -> QuerySet:
@@ -232,15 +208,14 @@ def session_events(*, session: WingmanSession) -> QuerySet:
     return _events_of(session.pk)
 
 
-def session_events_for_participant(*, session_id, user) -> QuerySet:
+def session_events_for_participant(*, session_id: uuid.UUID, user) -> QuerySet:
     """The timeline of a session for one of its participants, without loading the session.
 
     Access is decided as in session_get_for_participant (404, then 403) by one
     indexed query, so a paginated timeline stays within a list's query budget.
     """
-    pk = _session_pk(session_id)
-    _participant_check(pk, user)
-    return _events_of(pk)
+    _participant_check(session_id, user)
+    return _events_of(session_id)
 
 
 def _events_of(session_pk) -> QuerySet:
@@ -257,12 +232,8 @@ def match_list_for_user(*, user) -> QuerySet:
     )
 
 
-def match_get_for_user(*, match_id, user) -> WingmanMatch:
-    try:
-        pk = uuid.UUID(str(match_id))
-    except ValueError:
-        raise NotFound("No such match.") from None
-    match = WingmanMatch.objects.filter(pk=pk).select_related("user1__profile", "user2__profile").first()
+def match_get_for_user(*, match_id: uuid.UUID, user) -> WingmanMatch:
+    match = WingmanMatch.objects.filter(pk=match_id).select_related("user1__profile", "user2__profile").first()
     if match is None:
         raise NotFound("No such match.")
     if not match.has_member(user):

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from . import rules, selectors, services
+from .conditional import etag_matches, private, session_etag
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error
 from .models import MatchStatus, UserProfile, WingmanSession, buddy_of
@@ -58,11 +59,6 @@ def _participant_session(request: HttpRequest, session_id) -> WingmanSession:
         return selectors.session_get_for_participant(session_id=session_id, user=request.user)
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "private, no-cache"
-    return response
-
-
 # --- dashboard, history, progress ----------------------------------------------------------
 
 
@@ -79,7 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent": selectors.session_recent_for_user(user=request.user),
         "stats": selectors.user_stats(user=request.user, now=now),
     }
-    return _private(render(request, "sessions/dashboard.html", context))
+    return private(render(request, "sessions/dashboard.html", context))
 
 
 @login_required
@@ -103,7 +99,7 @@ def history(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {"viewer": viewer, "form": form, "filter_errors": filter_errors, "page": page, "query": query.urlencode()}
     template = "sessions/_history_results.html" if request.htmx else "sessions/history.html"
-    return _private(render(request, template, context))
+    return private(render(request, template, context))
 
 
 @login_required
@@ -112,7 +108,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     weeks = selectors.progress_for_user(profile=viewer, weeks=PROGRESS_WEEKS)
     context = {"viewer": viewer, "weeks": weeks, "stats": selectors.user_stats(user=request.user)}
-    return _private(render(request, "sessions/progress.html", context))
+    return private(render(request, "sessions/progress.html", context))
 
 
 # --- scheduling ------------------------------------------------------------------------------
@@ -139,15 +135,10 @@ def schedule(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Session scheduled.")
             return redirect("session_detail", session_id=session.pk)
     status = 400 if request.method == "POST" else 200
-    return _private(render(request, "sessions/schedule.html", {"viewer": viewer, "form": form}, status=status))
+    return private(render(request, "sessions/schedule.html", {"viewer": viewer, "form": form}, status=status))
 
 
 # --- the active session page -------------------------------------------------------------------
-
-
-def _panel_etag(session: WingmanSession, user, allowed: dict) -> str:
-    """Changes whenever anything the panel shows can change (see selectors.session_view_digest)."""
-    return f'"p{session.version}-{selectors.session_view_digest(session=session, user=user, allowed=allowed)}"'
 
 
 def _participant_view(session: WingmanSession, role: str, preview: dict, viewer_role: str) -> dict:
@@ -214,7 +205,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "actions": _action_buttons(session, allowed, participants[1]["name"]),
         "timeline": _timeline(session),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
-        "etag": _panel_etag(session, request.user, allowed),
+        "etag": session_etag(session, request.user, allowed, variant="p"),
         "notes_digest": notes_digest(session.notes),
         "active_seconds": session.active_seconds_at(now),
         **extra,
@@ -237,7 +228,7 @@ def _render_session_page(request: HttpRequest, session: WingmanSession, *, statu
     response = render(request, template, context, status=status)
     if fragment:
         response["ETag"] = context["etag"]
-    return _private(response)
+    return private(response)
 
 
 @login_required
@@ -250,11 +241,11 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         return _render_session_page(request, session)
     now = timezone.now()
     allowed = rules.allowed_actions(session, request.user, now)
-    etag = _panel_etag(session, request.user, allowed)
-    if etag in request.headers.get("If-None-Match", ""):
+    etag = session_etag(session, request.user, allowed, variant="p")
+    if etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponseNotModified()
         response["ETag"] = etag
-        return _private(response)
+        return private(response)
     return _render_session_page(request, session, fragment=True, now=now, allowed=allowed)
 
 
@@ -347,7 +338,7 @@ def session_notes(request: HttpRequest, session_id) -> HttpResponse:
         "notes_digest": notes_digest(session.notes),
         "replace_editor": form.cleaned_data["take_theirs"],
     }
-    return _private(render(request, "sessions/_notes_status.html", context))
+    return private(render(request, "sessions/_notes_status.html", context))
 
 
 def _notes_conflict(request: HttpRequest, session_id, form: NotesForm, mismatch: VersionMismatch) -> HttpResponse:
@@ -361,7 +352,7 @@ def _notes_conflict(request: HttpRequest, session_id, form: NotesForm, mismatch:
     if request.htmx:
         session = _participant_session(request, session_id)
         context = {"session": session, "state": "conflict", "conflict": conflict}
-        return _private(render(request, "sessions/_notes_status.html", context, status=409))
+        return private(render(request, "sessions/_notes_status.html", context, status=409))
     session = _participant_session(request, session_id)
     notes_form = NotesForm(initial={"notes": form.cleaned_data["notes"], "expected_version": conflict["version"],
                                     "base_digest": conflict["theirs_digest"]})
@@ -372,6 +363,6 @@ def _notes_refused(request: HttpRequest, session_id, message: str) -> HttpRespon
     if request.htmx:
         session = _participant_session(request, session_id)
         context = {"session": session, "state": "failed", "message": message}
-        return _private(render(request, "sessions/_notes_status.html", context, status=422))
+        return private(render(request, "sessions/_notes_status.html", context, status=422))
     messages.error(request, f"Notes not saved: {message}")
     return redirect(reverse("session_detail", kwargs={"session_id": session_id}) + "#notes")

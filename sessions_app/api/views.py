@@ -22,11 +22,11 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from .. import rules, selectors, services
+from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, session_etag
 from ..errors import NotFound
 from ..forms import HistoryFilterForm
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
-from .conditional import etag_matches, expected_version, session_etag
 from .ical import ICalendarRenderer, session_calendar
 from .idempotency import idempotent
 from .pagination import Pagination
@@ -48,8 +48,6 @@ from .serializers import (
     SessionSummarySerializer,
     StatsSerializer,
 )
-
-SESSION_CACHE_CONTROL = "private, no-cache"
 
 
 class ApiViewMixin:
@@ -116,15 +114,14 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         """The full session with its ETag; answers 304 to a matching If-None-Match on reads."""
         context = self.context()
         allowed = rules.allowed_actions(session, self.request.user, context["now"])
-        digest = selectors.session_view_digest(session=session, user=self.request.user, allowed=allowed)
-        etag = session_etag(session.version, digest)
+        etag = session_etag(session, self.request.user, allowed)
         if self.request.method == "GET" and etag_matches(self.request.headers.get("If-None-Match"), etag):
             response = HttpResponseNotModified()  # decided without rendering the body
         else:
             response = Response(SessionSerializer(session, context={**context, "allowed": allowed}).data,
                                 status=status_code)
         response["ETag"] = etag
-        response["Cache-Control"] = SESSION_CACHE_CONTROL
+        response["Cache-Control"] = PRIVATE_NO_CACHE
         patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
 
@@ -264,7 +261,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         response = HttpResponse(session_calendar(session, now=timezone.now()),
                                 content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="wingman-session-{session.pk}.ics"'
-        response["Cache-Control"] = SESSION_CACHE_CONTROL
+        response["Cache-Control"] = PRIVATE_NO_CACHE
         return response
 
     # -- the original contracts ------------------------------------------------

@@ -1,13 +1,19 @@
-from sessions_app.api.conditional import etag_matches, expected_version, session_etag
+from django.utils import timezone
+
+from sessions_app import rules
+from sessions_app.conditional import etag_matches, expected_version, session_etag
 
 
-def test_it_puts_the_version_first_in_the_etag():
-    assert session_etag(7, "abc123").startswith('"7-')
-    assert session_etag(7, "abc123") != session_etag(7, "abc124")
+def test_it_puts_the_version_first_in_the_etag(session, alice, bob):
+    allowed = rules.allowed_actions(session, alice, timezone.now())
+    etag = session_etag(session, alice, allowed)
+    assert etag.startswith(f'"{session.version}-')
+    assert etag != session_etag(session, bob, allowed)
+    assert session_etag(session, alice, allowed, variant="p") != etag
 
 
 def test_it_matches_if_none_match_lists_weak_tags_and_star():
-    etag = session_etag(3, "f00d")
+    etag = '"3-f00d"'
     assert etag_matches(etag, etag)
     assert etag_matches(f'"other", W/{etag}', etag)
     assert etag_matches("*", etag)
