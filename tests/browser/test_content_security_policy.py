@@ -94,6 +94,11 @@ def test_it_shows_the_admin_without_violations(live_server, new_page, session):
     expect(page.locator(".messagelist")).to_be_visible()
     assert WingmanSession.objects.get(pk=session.pk).status == "cancelled"
 
+    page.goto(f"{live_server.url}/admin/sessions_app/wingmanmatch/add/")
+    page.locator(".field-user1 .select2-selection").click()  # the user autocomplete (select2) searches
+    page.locator(".select2-search__field").fill("ali")
+    expect(page.locator(".select2-results__option", has_text="alice")).to_be_visible()
+
 
 def test_it_shows_the_browsable_api_without_violations(live_server, new_page, alice, session):
     page = new_page()
