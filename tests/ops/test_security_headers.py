@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.api.conftest import bearer
+from tests.pages.conftest import client_for
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -37,19 +38,13 @@ def policy(response) -> dict[str, list[str]]:
     return {name: sources for name, *sources in directives}
 
 
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def page_paths(session):
     return ["/", "/sessions/", "/sessions/new/", "/progress/", f"/sessions/{session.pk}/", "/no-such-page/"]
 
 
 def test_it_sends_the_strict_policy_on_every_page(alice, page_paths):
-    client = logged_in(alice)
+    client = client_for(alice)
     for path in page_paths:
         response = client.get(path)
         assert response.status_code in (200, 404), path
@@ -61,7 +56,7 @@ def test_it_sends_the_strict_policy_on_every_page(alice, page_paths):
 
 
 def test_it_sends_the_strict_policy_on_htmx_fragments(alice, session):
-    response = logged_in(alice).get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
+    response = client_for(alice).get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "<html" not in response.content.decode()
     assert policy(response) == STRICT
@@ -69,7 +64,7 @@ def test_it_sends_the_strict_policy_on_htmx_fragments(alice, session):
 
 def test_it_sends_the_strict_policy_on_the_admin(mod, session):
     assert policy(Client().get("/admin/login/")) == STRICT
-    client = logged_in(mod)
+    client = client_for(mod)
     for path in ("/admin/", "/admin/sessions_app/wingmansession/",
                  f"/admin/sessions_app/wingmansession/{session.pk}/change/"):
         response = client.get(path)
@@ -90,7 +85,7 @@ def test_it_sends_the_strict_policy_on_api_answers(alice, session):
 
 
 def test_it_allows_style_attributes_only_on_the_browsable_api(alice, session):
-    client = logged_in(alice)
+    client = client_for(alice)
     for path in ("/api/me/", f"/api/sessions/{session.pk}/"):
         response = client.get(path, HTTP_ACCEPT="text/html")
         assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), path
