@@ -33,9 +33,12 @@ PERMISSIONS_POLICY = (
 )
 
 
+def parse_policy(header: str) -> dict[str, list[str]]:
+    return {name: sources for name, *sources in (part.split() for part in header.split(";"))}
+
+
 def policy(response) -> dict[str, list[str]]:
-    directives = [part.split() for part in response["Content-Security-Policy"].split(";")]
-    return {name: sources for name, *sources in directives}
+    return parse_policy(response["Content-Security-Policy"])
 
 
 @pytest.fixture
