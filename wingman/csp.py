@@ -14,11 +14,11 @@ from django.conf import settings
 class ScopedCSPMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        if report_only or parts.update is not None or not _is_html(response):
-            return parts  # a view's own @csp_update wins
+        if report_only or not _is_html(response):
+            return parts
         for prefix, extra in getattr(settings, "CSP_PATH_EXCEPTIONS", {}).items():
             if request.path_info.startswith(prefix):
-                parts.update = extra
+                parts.update = {**extra, **(parts.update or {})}  # (a view's own @csp_update on top)
                 break
         return parts
 
