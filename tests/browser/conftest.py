@@ -41,15 +41,75 @@ def browser():
         chromium.close()
 
 
+# Runs in every document before its own scripts: hands each CSP violation to the test.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolation({
+  page: document.URL, directive: e.effectiveDirective, blocked: e.blockedURI,
+  source: e.sourceFile + ":" + e.lineNumber, sample: e.sample,
+}));
+"""
+
+
+class PolicyViolations:
+    """What the browser refused under the Content-Security-Policy (or found wrong in the
+    Permissions-Policy header) on any page of one test. Every page made by `new_page` is
+    watched, and a test that leaves one here fails (see pytest_runtest_call below)."""
+
+    def __init__(self):
+        self.found: list[str] = []
+        self.contexts = []
+
+    def watch(self, context) -> None:
+        self.contexts.append(context)
+        context.expose_binding("__cspViolation", lambda source, v: self.found.append(
+            f"{v['page']}: {v['directive']} refused {v['blocked'] or 'inline'} at {v['source']} {v['sample']!r}"))
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        # Chromium's own words, a second witness (also for what no document event reports).
+        text = message.text
+        if "Content Security Policy" in text or "Permissions-Policy" in text:
+            self.found.append(f"{message.page.url if message.page else '?'}: console: {text}")
+
+    def take(self) -> list[str]:
+        """Let reports in flight arrive, then return and forget them."""
+        for context in self.contexts:
+            if context.pages:
+                context.pages[0].wait_for_timeout(200)
+                break
+        found, self.found = self.found, []
+        return found
+
+
 @pytest.fixture
-def new_page(browser):
-    """Open a page in a fresh browser context (its own cookies): new_page(viewport=..., java_script_enabled=...)."""
+def policy_violations(request):
+    watcher = PolicyViolations()
+    request.node.policy_violations = watcher
+    return watcher
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test whose pages violated the CSP fails, even when all its own assertions held."""
+    result = yield
+    watcher = getattr(item, "policy_violations", None)
+    if watcher is not None and (found := watcher.take()):
+        pytest.fail("the browser reported policy violations:\n" + "\n".join(found), pytrace=False)
+    return result
+
+
+@pytest.fixture
+def new_page(browser, policy_violations):
+    """Open a page in a fresh browser context (its own cookies): new_page(viewport=..., java_script_enabled=...).
+    Its CSP violations fail the test."""
     contexts = []
 
     def make(**options):
         options.setdefault("viewport", DESKTOP)
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
+        policy_violations.watch(context)
         contexts.append(context)
         return context.new_page()
 
