@@ -224,9 +224,13 @@ def _events_of(session_pk) -> QuerySet:
     )
 
 
-def match_list_for_user(*, user) -> QuerySet:
+def match_list_for_user(*, user, schedulable: bool = False) -> QuerySet:
+    """The user's matches; with ``schedulable`` only those a session can be scheduled for."""
+    matches = WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user))
+    if schedulable:
+        matches = matches.filter(status=rules.SCHEDULABLE_MATCH_STATUS)
     return (
-        WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user))
+        matches
         .select_related("user1__profile", "user2__profile")
         .order_by("-created_at", "id")
     )

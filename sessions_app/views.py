@@ -26,7 +26,7 @@ from . import rules, selectors, services
 from .conditional import etag_matches, private, session_etag
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error
-from .models import MatchStatus, UserProfile, WingmanSession, buddy_of
+from .models import UserProfile, WingmanSession, buddy_of
 from .services import notes_digest
 
 HISTORY_PAGE_SIZE = 20
@@ -118,7 +118,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def schedule(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
-    matches = [m for m in selectors.match_list_for_user(user=request.user) if m.status == MatchStatus.ACCEPTED]
+    matches = list(selectors.match_list_for_user(user=request.user, schedulable=True))
     form = ScheduleForm(
         request.POST or None,
         user=request.user,

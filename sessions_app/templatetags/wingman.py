@@ -2,9 +2,18 @@
 
 from django import template
 
+from sessions_app import rules
 from sessions_app.selectors import display_name
 
 register = template.Library()
+
+_LIMITS = {"notes": rules.NOTES_MAX_LENGTH, "reason": rules.REASON_MAX_LENGTH, "venue": rules.VENUE_MAX_LENGTH}
+
+
+@register.simple_tag
+def limit(name: str) -> int:
+    """A length limit of the domain layer, for maxlength attributes: {% limit "notes" %}."""
+    return _LIMITS[name]
 
 
 @register.filter

@@ -34,3 +34,21 @@ def test_it_shows_an_outsider_nothing_of_others(carol_client, session, django_as
     assert "The Blue Door" not in html
     assert str(session.pk) not in html
     assert "No session planned" in html
+
+
+def test_it_counts_only_the_viewers_own_absences(alice_client, bob_client, alice, bob, make_session):
+    from django.utils import timezone
+
+    from sessions_app import services
+
+    now = timezone.now()
+    absent_bob = make_session(starts_in=-timedelta(minutes=30), status="in_progress", user1_checked_in_at=now,
+                              started_at=now, running_since=now)
+    services.session_report_no_show(session_id=absent_bob.pk, user=alice)
+
+    def own_no_shows(client) -> str:
+        page = client.get("/").content.decode()
+        return page.split('data-testid="own-no-shows">', 1)[1].split("<", 1)[0]
+
+    assert own_no_shows(alice_client) == "0"  # she reported bob; she was there
+    assert own_no_shows(bob_client) == "1"
