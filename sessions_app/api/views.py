@@ -25,12 +25,13 @@ from .. import rules, selectors, services
 from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, session_etag
 from ..errors import NotFound
 from ..forms import HistoryFilterForm
+from ..ical import sessions_calendar
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
-from .ical import ICalendarRenderer, session_calendar
 from .idempotency import idempotent
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
+from .renderers import ICalendarRenderer
 from .schema import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from .serializers import (
     CancelSerializer,
@@ -258,7 +259,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     def calendar(self, request, *args, **kwargs):
         session = selectors.session_get_for_participant(session_id=self.session_id(), user=request.user)
-        response = HttpResponse(session_calendar(session, now=timezone.now()),
+        response = HttpResponse(sessions_calendar([session], now=timezone.now()),
                                 content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="wingman-session-{session.pk}.ics"'
         response["Cache-Control"] = PRIVATE_NO_CACHE

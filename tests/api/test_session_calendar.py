@@ -1,5 +1,7 @@
 from datetime import UTC
 
+from icalendar import Calendar
+
 from sessions_app import services
 
 from .conftest import assert_problem
@@ -25,6 +27,18 @@ def test_it_exports_a_valid_icalendar_event(as_alice, session, alice):
     assert "SEQUENCE:2" in lines
     assert f"DTSTART:{session.scheduled_time.astimezone(UTC):%Y%m%dT%H%M%SZ}" in lines
     assert "LOCATION:Bar\\; Grill\\, and\\nmore" in lines
+    # Parsed back, as a calendar would read it.
+    event = Calendar.from_ical(text).walk("VEVENT")[0]
+    assert str(event["LOCATION"]) == "Bar; Grill, and\nmore"
+    assert event.decoded("DTSTART") == session.scheduled_time.replace(microsecond=0)
+    assert (int(event["SEQUENCE"]), str(event["STATUS"])) == (2, "CONFIRMED")
+
+
+def test_a_cancelled_session_is_a_cancelled_event(as_alice, alice, session):
+    services.session_cancel(session_id=session.pk, user=alice, reason="Rain")
+    event = Calendar.from_ical(as_alice.get(f"/api/sessions/{session.pk}/calendar.ics").content).walk("VEVENT")[0]
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 2
 
 
 def test_it_keeps_the_uid_stable_across_versions(as_alice, alice, session):
