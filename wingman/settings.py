@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: gives each request its id and logs it, timing everything below.
     "sessions_app.observability.RequestLogMiddleware",
+    # Before anything reads X-Forwarded-*: drops them unless a named proxy sent them.
+    "sessions_app.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,7 +186,13 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
+
+# The reverse proxies (addresses or networks) whose X-Forwarded-* headers are
+# believed; gunicorn.conf.py reads the same variable. Empty: nobody's are, the
+# client is REMOTE_ADDR and the scheme is what the server saw.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "")
+if FORWARDED_ALLOW_IPS:
+    # Only ever read from a named proxy: sessions_app.proxies drops it from anyone else.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Requests larger than this are refused before they reach a view.

@@ -9,6 +9,8 @@ limited here.
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from ..proxies import client_ip
+
 
 class ActionScopedRateThrottle(ScopedRateThrottle):
     """ScopedRateThrottle whose scope may depend on the viewset action."""
@@ -33,3 +35,7 @@ class ActionScopedRateThrottle(ScopedRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request):
+        # DRF's own reads X-Forwarded-For from anyone; only a named proxy may speak for the client.
+        return client_ip(request)
