@@ -24,6 +24,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from .. import rules, selectors, services
 from ..errors import NotFound
+from ..logins import http_request
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from .conditional import etag_matches, expected_version, session_etag
@@ -366,9 +367,13 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
 
 class ObtainTokenView(ApiViewMixin, TokenObtainPairView):
-    """POST {username, password} -> {access, refresh}."""
+    """POST {username, password} -> {access, refresh}; counts toward the login limits (sessions_app.logins)."""
 
     throttle_scope = "token"
+
+    def get_serializer_context(self):
+        # simplejwt passes this request to authenticate(): the Django one, so axes' middleware sees a lockout.
+        return {**super().get_serializer_context(), "request": http_request(self.request)}
 
 
 class RefreshTokenView(ApiViewMixin, TokenRefreshView):
