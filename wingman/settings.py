@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
@@ -152,6 +153,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule on the password: a saved new password revokes the user's refresh tokens.
+    {"NAME": "sessions_app.passwords.RevokeTokensOnPasswordChange"},
 ]
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked account or address before any password is checked.
@@ -246,6 +249,16 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses; no ?format= parameter
+}
+
+# A refresh token works once: each refresh returns a new one and blacklists the
+# used one; a password change revokes them all (sessions_app/passwords.py).
+# Tokens also carry a digest of the password hash, so access tokens (and any
+# refreshed from an old token) stop working the moment the password changes.
+SIMPLE_JWT = {
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -44,6 +44,7 @@ from .serializers import (
     NoShowSerializer,
     NotesSerializer,
     ProfileSerializer,
+    RefreshOnceSerializer,
     ScheduleSerializer,
     SessionSerializer,
     SessionSummarySerializer,
@@ -377,6 +378,7 @@ class ObtainTokenView(ApiViewMixin, TokenObtainPairView):
 
 
 class RefreshTokenView(ApiViewMixin, TokenRefreshView):
-    """POST {refresh} -> {access}."""
+    """POST {refresh} -> {access, refresh}: the used refresh token is blacklisted (works once)."""
 
     throttle_scope = "token"
+    serializer_class = RefreshOnceSerializer
