@@ -94,7 +94,8 @@ def test_it_revokes_refresh_tokens_when_the_password_changes(anon, alice, bob, c
     for pair in alice_pairs:
         assert_problem(refresh(anon, pair["refresh"]), 401, "token_not_valid")
         # The access token issued with the old password is refused at once, too.
-        refused = assert_problem(anon.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}"), 401)
+        refused = assert_problem(anon.get("/api/me/", HTTP_AUTHORIZATION=f"Bearer {pair['access']}"), 401,
+                                 "password_changed")
         assert "password has been changed" in refused["detail"]
     assert BlacklistedToken.objects.filter(token__user=alice).count() == 2
     # Only alice's: bob's still works, and alice logs in with the new password.
