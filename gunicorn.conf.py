@@ -4,7 +4,8 @@ PORT              port to listen on (default 8000), on all interfaces
 WEB_CONCURRENCY   worker processes (default: 2 per CPU plus 1, at most 8)
 GUNICORN_THREADS  threads per worker (default 4; the app keeps no process-local state)
 GUNICORN_TIMEOUT  seconds before a stuck worker is replaced (default 30)
-FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-* headers are trusted (default 127.0.0.1)
+FORWARDED_ALLOW_IPS  proxies whose X-Forwarded-* headers are trusted (default: none; Django
+                  reads the same variable, see sessions_app/proxies.py)
 
 The access log is off: sessions_app.observability logs one structured line per
 request, with its request id, through Django's logging to stderr.
@@ -36,7 +37,10 @@ max_requests_jitter = 200
 # Heartbeat files on tmpfs: a slow disk must not make healthy workers look dead.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's own default trusts 127.0.0.1, so any local client could claim
+# https. Trust nobody unless named, and only the header Django reads.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 # No runtime control socket: its default path in $HOME is shared by every
 # instance on a host (and may be read-only in a container); we don't use it.

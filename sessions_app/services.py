@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from . import rules
 from .cache import session_cache_forget
@@ -724,3 +725,23 @@ def reputation_rebuild(*, user_id, fix: bool = True) -> dict[str, tuple]:
         profile.save(update_fields=list(drift))
         logger.warning("counter drift for user %s repaired: %s", user_id, drift)
     return drift
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user) -> int:
+    """Blacklist every unexpired refresh token the user holds; returns how many.
+
+    The API's sign-out everywhere: a revoked refresh token can no longer be
+    exchanged (401 token_not_valid). Called whenever a password changes
+    (sessions_app.passwords) and by anything that ends an account. Access
+    tokens are not listed anywhere: after a password change they fail on
+    their own (SIMPLE_JWT CHECK_REVOKE_TOKEN), otherwise they run out within
+    ACCESS_TOKEN_LIFETIME.
+    """
+    outstanding = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    ).select_for_update(of=("self",))
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)

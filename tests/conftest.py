@@ -177,3 +177,25 @@ def require_or_skip(condition: bool, why: str, env: str) -> None:
     if os.environ.get(env) == "1":
         pytest.fail(f"{why} ({env}=1 says this test must run here)")
     pytest.skip(why)
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The default cache is django-redis (configured as in production) pointing at a port nobody listens on."""
+    import socket
+    import uuid
+
+    from sessions_app.api.throttling import ThrottleStore
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CACHES = {**settings.CACHES, "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{port}/0",
+        "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "IGNORE_EXCEPTIONS": True,
+                    "SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+    }}
+    yield
+    ThrottleStore.shared_down_until = 0.0  # the next test starts with the shared cache again

@@ -6,6 +6,7 @@ DATABASE_URL and REDIS_URL for PostgreSQL and Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,16 +52,20 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "axes",
     "sessions_app",
 ]
 
 MIDDLEWARE = [
     # First: gives each request its id and logs it, timing everything below.
     "sessions_app.observability.RequestLogMiddleware",
+    # Before anything reads X-Forwarded-*: drops them unless a named proxy sent them.
+    "sessions_app.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (with its scoped exceptions) and Permissions-Policy on every response.
     "wingman.csp.ScopedCSPMiddleware",
@@ -73,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: turns a login refused for too many failures into 429 (sessions_app.logins).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "wingman.urls"
@@ -151,11 +158,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule on the password: a saved new password revokes the user's refresh tokens.
+    {"NAME": "sessions_app.passwords.RevokeTokensOnPasswordChange"},
 ]
-AUTHENTICATION_BACKENDS = ["sessions_app.backends.ProfileModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "sessions_app.backends.ProfileModelBackend",
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+# Failed-login limits (django-axes, sessions_app/logins.py): a cool-off, not a
+# permanent lock; counted in the database, so they hold with Redis down.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("LOGIN_COOLOFF_SECONDS", 15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_CLIENT_IP_CALLABLE = "sessions_app.proxies.client_ip"
+AXES_LOCKOUT_CALLABLE = "sessions_app.logins.lockout_response"
+# Attempts during a lock do not prolong it: it ends one cool-off after the failure that caused it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -189,7 +212,13 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("SECURE_PROXY_SSL_HEADER", False):
+
+# The reverse proxies (addresses or networks) whose X-Forwarded-* headers are
+# believed; gunicorn.conf.py reads the same variable. Empty: nobody's are, the
+# client is REMOTE_ADDR and the scheme is what the server saw.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "")
+if FORWARDED_ALLOW_IPS:
+    # Only ever read from a named proxy: sessions_app.proxies drops it from anyone else.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Content-Security-Policy and Permissions-Policy ----------------------
@@ -269,6 +298,16 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "URL_FORMAT_OVERRIDE": None,  # the Accept header chooses; no ?format= parameter
+}
+
+# A refresh token works once: each refresh returns a new one and blacklists the
+# used one; a password change revokes them all (sessions_app/passwords.py).
+# Tokens also carry a digest of the password hash, so access tokens (and any
+# refreshed from an old token) stop working the moment the password changes.
+SIMPLE_JWT = {
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -161,6 +161,8 @@ def exception_handler(exc, context) -> HttpResponse | None:
                                 headers=headers)
     codes = exc.get_codes()
     code = codes if isinstance(codes, str) else exc.default_code
+    if isinstance(exc.detail, dict) and isinstance(exc.detail.get("code"), str):
+        code = str(exc.detail["code"])  # simplejwt's {"detail", "code"} shape, e.g. password_changed
     return problem_response(request, status=exc.status_code, code=code, detail=_detail_text(exc.detail),
                             headers=headers)
 

@@ -6,10 +6,14 @@ the selectors and rules return; field names are the original column names.
 The context carries ``user`` (the caller) and ``now``.
 """
 
+from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from .. import rules
 from ..models import Difficulty, SessionStatus, WingmanSession
@@ -315,3 +319,18 @@ class ProblemSerializer(serializers.Serializer):
         help_text="422 only: messages per field.",
     )
 
+
+
+class RefreshOnceSerializer(TokenRefreshSerializer):
+    """simplejwt's rotating refresh, single-use under concurrency too.
+
+    Two requests with the same refresh token could both pass simplejwt's
+    blacklist check before either blacklists it. The token's row is locked
+    first, so the second waits, then finds the token blacklisted (401).
+    """
+
+    @transaction.atomic
+    def validate(self, attrs):
+        jti = self.token_class(attrs["refresh"])[jwt_settings.JTI_CLAIM]
+        OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+        return super().validate(attrs)

@@ -4,14 +4,81 @@ A view names a scope per action (``throttle_scopes = {"confirm": "confirm"}``)
 or one for all (``throttle_scope``); the rates live in
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]. Actions without a scope are not
 limited here.
+
+With Redis unreachable the limits still hold, per process: django-redis is
+set to ignore connection errors (a dead Redis must not break reads), which
+would make every throttle read an empty history and let everything through.
+``ThrottleStore`` reads and writes through django-redis' client, which raises
+instead, and on a failure keeps the counters in this process's memory for
+``FALLBACK_SECONDS`` before trying Redis again. Each worker process then
+allows the full rate on its own, so the site-wide limit is at most the rate
+times the number of processes (README, THROTTLE_*).
 """
 
+import logging
+import time
+
+from django.core.cache import cache as shared_cache
+from django.core.cache.backends.locmem import LocMemCache
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+
+from ..proxies import client_ip
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_SECONDS = 5.0
+
+
+class ThrottleStore:
+    """The shared cache, or this process's own while the shared one cannot be reached."""
+
+    local = LocMemCache("wingman-throttle-fallback", {"MAX_ENTRIES": 10_000})
+    shared_down_until = 0.0
+
+    def _shared_client(self):
+        # django-redis' client raises where its cache object swallows the error; other caches cannot fail so.
+        return getattr(shared_cache, "client", None) if time.monotonic() >= ThrottleStore.shared_down_until else None
+
+    def _fail_over(self, exc: Exception) -> None:
+        if time.monotonic() >= ThrottleStore.shared_down_until:
+            logger.warning("throttle counters kept per process: the shared cache is unreachable (%s)", exc)
+        ThrottleStore.shared_down_until = time.monotonic() + FALLBACK_SECONDS
+
+    def _local_key(self, key: str) -> str:
+        # The shared cache's full key (its prefix and version), so separate configurations never mix.
+        return shared_cache.make_key(key)
+
+    def get(self, key: str, default=None):
+        if not hasattr(shared_cache, "client"):
+            return shared_cache.get(key, default)
+        client = self._shared_client()
+        if client is not None:
+            try:
+                return client.get(key, default=default)
+            except ConnectionInterrupted as exc:
+                self._fail_over(exc)
+        return self.local.get(self._local_key(key), default)
+
+    def set(self, key: str, value, timeout) -> None:
+        if not hasattr(shared_cache, "client"):
+            shared_cache.set(key, value, timeout)
+            return
+        client = self._shared_client()
+        if client is not None:
+            try:
+                client.set(key, value, timeout=timeout)
+                return
+            except ConnectionInterrupted as exc:
+                self._fail_over(exc)
+        self.local.set(self._local_key(key), value, timeout)
 
 
 class ActionScopedRateThrottle(ScopedRateThrottle):
     """ScopedRateThrottle whose scope may depend on the viewset action."""
+
+    cache = ThrottleStore()
 
     def allow_request(self, request, view):
         scopes = getattr(view, "throttle_scopes", {})
@@ -33,3 +100,7 @@ class ActionScopedRateThrottle(ScopedRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def get_ident(self, request):
+        # DRF's own reads X-Forwarded-For from anyone; only a named proxy may speak for the client.
+        return client_ip(request)

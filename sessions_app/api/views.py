@@ -26,6 +26,7 @@ from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, sess
 from ..errors import NotFound
 from ..forms import HistoryFilterForm
 from ..ical import sessions_calendar
+from ..logins import http_request
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from .idempotency import idempotent
@@ -44,6 +45,7 @@ from .serializers import (
     NoShowSerializer,
     NotesSerializer,
     ProfileSerializer,
+    RefreshOnceSerializer,
     ScheduleSerializer,
     SessionSerializer,
     SessionSummarySerializer,
@@ -356,12 +358,17 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
 
 class ObtainTokenView(ApiViewMixin, TokenObtainPairView):
-    """POST {username, password} -> {access, refresh}."""
+    """POST {username, password} -> {access, refresh}; counts toward the login limits (sessions_app.logins)."""
 
     throttle_scope = "token"
+
+    def get_serializer_context(self):
+        # simplejwt passes this request to authenticate(): the Django one, so axes' middleware sees a lockout.
+        return {**super().get_serializer_context(), "request": http_request(self.request)}
 
 
 class RefreshTokenView(ApiViewMixin, TokenRefreshView):
-    """POST {refresh} -> {access}."""
+    """POST {refresh} -> {access, refresh}: the used refresh token is blacklisted (works once)."""
 
     throttle_scope = "token"
+    serializer_class = RefreshOnceSerializer

@@ -1,3 +1,4 @@
+import pytest
 from django.conf import settings
 from django.test import override_settings
 from rest_framework.settings import api_settings
@@ -59,3 +60,12 @@ def test_it_accepts_the_test_user_header_in_development(anon, alice, session):
         assert anon.get(f"/api/sessions/{session.pk}/", HTTP_X_TEST_USER_ID=str(alice.pk)).status_code == 200
         assert_problem(anon.get(f"/api/sessions/{session.pk}/", HTTP_X_TEST_USER_ID="abc"), 401)
         assert_problem(anon.get(f"/api/sessions/{session.pk}/", HTTP_X_TEST_USER_ID="99999"), 401)
+
+
+@pytest.mark.reliability("attack", "X-Forwarded-For rotation against the token throttle")
+def test_it_throttles_token_requests_whatever_x_forwarded_for_says(anon, alice):
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "3/min"}
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
+        answers = [anon.post("/api/auth/token/", {"username": "alice", "password": "nope"},
+                             HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(5)]
+    assert answers == [401, 401, 401, 429, 429]

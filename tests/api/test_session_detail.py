@@ -5,7 +5,6 @@ from django.test import override_settings
 
 from sessions_app import services
 from sessions_app.cache import session_cache_key
-from tests.conftest import PASSWORD
 
 from .conftest import assert_problem
 
@@ -116,7 +115,7 @@ def test_it_reads_with_at_most_4_queries_with_jwt(as_alice, session, django_asse
 
 def test_it_reads_with_at_most_4_queries_with_the_session_cookie(client, alice, session, go_cold,
                                                                 django_assert_max_num_queries):
-    assert client.login(username="alice", password=PASSWORD)
+    client.force_login(alice)
     go_cold()  # the worst case: session, user and session row all from the database
     with django_assert_max_num_queries(4):
         assert client.get(f"/api/sessions/{session.pk}/").status_code == 200

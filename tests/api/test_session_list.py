@@ -2,8 +2,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from tests.conftest import PASSWORD
-
 from .conftest import assert_problem
 
 
@@ -85,7 +83,7 @@ def test_it_lists_within_4_queries_with_the_session_cookie(client, alice, make_s
                                                            django_assert_max_num_queries):
     for days in range(10):
         make_session(starts_in=timedelta(days=days + 1))
-    assert client.login(username="alice", password=PASSWORD)
+    client.force_login(alice)
     go_cold()
     with django_assert_max_num_queries(4):
         assert client.get("/api/sessions/").json()["count"] == 10
