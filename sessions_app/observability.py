@@ -12,13 +12,13 @@ import models.
 """
 
 import contextvars
-import json
 import logging
 import re
 import time
 import uuid
 from datetime import UTC, datetime
 
+import pythonjsonlogger.json
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import empty
 
@@ -97,26 +97,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-# The attributes every LogRecord has; anything else on a record came from extra={...}.
-_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """One JSON object per line (python-json-logger): time, level, logger, message, request_id, extra fields."""
 
+    def __init__(self, **kwargs):
+        super().__init__(
+            "{asctime}{levelname}{name}{message}{request_id}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger", "exc_info": "exception",
+                           "stack_info": "stack"},
+            json_ensure_ascii=False,
+            **kwargs,
+        )
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id and any extra fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and key not in entry and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's name)
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
