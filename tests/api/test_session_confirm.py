@@ -1,9 +1,11 @@
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.test import override_settings
 from rest_framework.settings import api_settings
 
-from sessions_app.models import ReputationLedger, UserProfile, WingmanSession
+from sessions_app.models import SessionEvent, UserProfile, WingmanSession
 
 from .conftest import assert_problem
 
@@ -83,12 +85,16 @@ def test_it_refuses_a_final_session(as_alice, due_session, unchanged):
         assert_problem(as_alice.post(f"/api/sessions/{due_session.pk}/confirm/"), 400, "session_final")
 
 
-def test_it_throttles_with_429_and_retry_after(as_alice, due_session):
+def test_it_throttles_with_429_and_retry_after(as_alice, make_session):
+    first, second, third = (make_session(starts_in=-timedelta(minutes=20)) for _ in range(3))
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "confirm": "2/min"}
     with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}):
-        as_alice.post(f"/api/sessions/{due_session.pk}/confirm/")
-        as_alice.post(f"/api/sessions/{due_session.pk}/confirm/")
-        response = as_alice.post("/api/session/confirm-completion", {"session_id": str(due_session.pk)})
+        assert as_alice.post(f"/api/sessions/{first.pk}/confirm/").status_code == 200
+        assert as_alice.post(f"/api/session/{second.pk}/confirm").status_code == 200
+        response = as_alice.post("/api/session/confirm-completion", {"session_id": str(third.pk)})
     assert_problem(response, 429, "throttled")
     assert int(response["Retry-After"]) >= 1
-    assert ReputationLedger.objects.count() == 0
+    # The throttled confirm did nothing; the two before it counted.
+    assert [WingmanSession.objects.get(pk=s.pk).user2_completed_confirmed_by_user1 for s in (first, second, third)] == [
+        True, True, False]
+    assert not SessionEvent.objects.filter(session=third).exists()

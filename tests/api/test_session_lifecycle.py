@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sessions_app.models import SessionEvent, WingmanSession
+from sessions_app.models import ReputationLedger, SessionEvent, UserProfile, WingmanSession
 
 from .conftest import assert_problem
 
@@ -88,6 +88,12 @@ def test_it_reports_a_no_show(as_alice, bob, make_session):
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "no_show"
     assert response.json()["no_show_user_id"] == bob.pk
+    stored = WingmanSession.objects.get(pk=session.pk)
+    assert (stored.status, stored.no_show_user_id) == ("no_show", bob.pk)
+    assert list(SessionEvent.objects.filter(session=session).values_list("kind", "actor_id")) == [
+        ("no_show", session.user1_id)]
+    assert ReputationLedger.objects.get(session=session).points == -25
+    assert UserProfile.objects.get(pk=bob.pk).no_show_count == 1
 
 
 def test_it_refuses_a_no_show_without_check_in(as_alice, due_session, unchanged):

@@ -27,6 +27,7 @@ def me_card(page):
     return page.get_by_test_id("participant-me")
 
 
+@pytest.mark.slow
 def test_it_shows_the_buddys_changes_live_and_completes(live_server, new_page, alice, bob, make_session):
     session = make_session(starts_in=-timedelta(minutes=5), venue_name="Café Luna")
     url = f"{live_server.url}/sessions/{session.pk}/"

@@ -51,6 +51,7 @@ def require_postgres() -> None:
                     "WINGMAN_REQUIRE_POSTGRES")
 
 
+@pytest.mark.slow
 def test_both_confirming_at_once_completes_exactly_once(make_session, alice, bob):
     require_postgres()
     sessions = [make_session(starts_in=-timedelta(minutes=20)) for _ in range(RUNS)]
@@ -83,6 +84,7 @@ def test_both_confirming_at_once_completes_exactly_once(make_session, alice, bob
     assert services.reputation_rebuild(user_id=alice.pk) == services.reputation_rebuild(user_id=bob.pk) == {}
 
 
+@pytest.mark.slow
 def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alice_dave_match, alice):
     require_postgres()
     started = time.monotonic()
@@ -112,6 +114,7 @@ def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alic
     assert SessionEvent.objects.filter(kind="started").count() == RUNS
 
 
+@pytest.mark.slow
 def test_two_stale_sweeps_at_once_close_each_session_once(make_session, alice, bob):
     require_postgres()
     checked_in = timezone.now() - timedelta(hours=50)
