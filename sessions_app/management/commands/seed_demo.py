@@ -84,7 +84,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {username} / {new_password}")
             else:
                 self.stdout.write(f"  {username} / (unchanged: the password it already had; --password sets a new one)")
-        self.stdout.write("  (mod is a moderator: http://127.0.0.1:8000/admin/)")
+        self.stdout.write("  (mod is a moderator: /admin/ on the server)")
 
     def _users(self, *, password: str | None, new_password: str) -> tuple[dict, set[str]]:
         """The demo users and the names of those created now; `password` (if given) is set on all of them."""
