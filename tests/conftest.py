@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import CacheHandler
 from django.db import connection
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ class CacheNamespace:
 
     def __init__(self, settings):
         self.settings = settings
-        self.prefixes: list[str] = []
+        self.used: list[tuple[str, dict]] = []  # (prefix, the cache configuration it was written through)
 
     def fresh(self) -> str:
         """Switch the default cache to a new, empty prefix (the test goes on with a cold cache)."""
@@ -45,24 +46,22 @@ class CacheNamespace:
         caches = copy.deepcopy(self.settings.CACHES)
         caches["default"]["KEY_PREFIX"] = prefix
         self.settings.CACHES = caches
-        self.prefixes.append(prefix)
+        self.used.append((prefix, caches["default"]))
         return prefix
 
     def erase(self) -> None:
-        for prefix in self.prefixes:
-            delete_keys_under_prefix(prefix)
+        """Delete the keys under each prefix, through the cache it was used with (a test may since have
+        pointed CACHES elsewhere, e.g. at a Redis it stopped)."""
+        for prefix, config in self.used:
+            delete_keys_under_prefix(CacheHandler({"default": config})["default"], prefix)
 
 
-def delete_keys_under_prefix(prefix: str) -> int:
-    """Delete the default cache's keys under `prefix` (Redis: SCAN + DEL, in batches); return how many."""
-    from django.core.cache import caches
+def delete_keys_under_prefix(backend, prefix: str) -> int:
+    """Delete a cache's keys under `prefix` (Redis: SCAN + DEL, in batches); return how many."""
     from django_redis.cache import RedisCache
 
-    backend = caches["default"]
     if isinstance(backend, RedisCache):
-        from django_redis import get_redis_connection
-
-        redis = get_redis_connection("default")
+        redis = backend.client.get_client(write=True)
         pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"
         batch, deleted = [], 0
         for key in redis.scan_iter(match=pattern, count=1000):
@@ -72,9 +71,11 @@ def delete_keys_under_prefix(prefix: str) -> int:
                 batch = []
         if batch:
             deleted += redis.delete(*batch)
+        backend.close()
         return deleted
     # The local-memory cache has no way to list keys; this process owns all of
-    # it, so its private dictionary is walked under its lock.
+    # it, so its private dictionary (shared by every instance with the same
+    # LOCATION) is walked under its lock.
     with backend._lock:
         keys = [key for key in backend._cache if key.startswith(f"{prefix}:")]
         for key in keys:

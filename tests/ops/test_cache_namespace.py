@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from ..conftest import require_or_skip
+from ..conftest import delete_keys_under_prefix, require_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,3 +93,33 @@ def test_it_deletes_only_its_own_keys(raw_redis, tmp_path):
     finally:
         raw_redis.delete(foreign)
     assert raw_redis.exists(foreign) == 0
+
+
+def test_it_cleans_up_where_the_keys_went_after_a_test_repointed_the_cache(cache_namespace, settings, raw_redis):
+    """A test may point CACHES at another Redis (say, one it stopped): cleanup still reaches its own keys."""
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    cache.set("throttle_confirm_1", [1.0], 60)
+    assert list(raw_redis.scan_iter(match=f"{prefix}:*")) == [f"{prefix}:1:throttle_confirm_1".encode()]
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    cache_namespace.erase()
+    assert list(raw_redis.scan_iter(match=f"{prefix}:*")) == []
+
+
+def test_it_deletes_only_its_prefix_from_a_local_memory_cache():
+    """Without REDIS_URL the same cleanup runs on the local-memory cache, also by prefix."""
+    from django.core.cache import CacheHandler
+
+    location = f"cleanup-{uuid.uuid4().hex}"
+
+    def cache_with(prefix):
+        backend = "django.core.cache.backends.locmem.LocMemCache"
+        return CacheHandler({"default": {"BACKEND": backend, "LOCATION": location, "KEY_PREFIX": prefix}})["default"]
+
+    mine, theirs = cache_with("mine"), cache_with("theirs")
+    mine.set_many({"session:v1:a": 1, "throttle_confirm_1": [1.0]})
+    theirs.set("session:v1:a", "keep")
+    assert delete_keys_under_prefix(mine, "mine") == 2
+    assert mine.get_many(["session:v1:a", "throttle_confirm_1"]) == {}
+    assert theirs.get("session:v1:a") == "keep"
