@@ -95,3 +95,26 @@ def test_it_ends_a_refused_seed_with_what_to_do(tmp_path):
     with sqlite3.connect(database) as db:  # migrated, but nothing seeded
         assert db.execute("SELECT count(*) FROM django_migrations").fetchone()[0] > 0
         assert db.execute("SELECT count(*) FROM auth_user").fetchone()[0] == 0
+
+
+def test_it_ends_a_failing_install_with_what_to_do(tmp_path):
+    """A fresh checkout whose requirements cannot be installed (here: pip told to use no index at all)."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "dev.py").write_bytes((ROOT / "dev.py").read_bytes())
+    (checkout / "requirements.txt").write_text("Django==5.2.19\n")
+    plain = {k: v for k, v in os.environ.items() if k not in NOT_A_NEWCOMERS}
+    result = subprocess.run(
+        [sys.executable, "dev.py", "run"], cwd=checkout, timeout=300, text=True,
+        env={**plain, "PORT": str(free_port()), "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    output = result.stdout.strip().splitlines()
+    assert result.returncode == 1
+    assert output[-1].startswith("==> FAILED: "), output
+    assert output[-1].endswith(
+        "failed: check the network or your pip index (PIP_INDEX_URL), then run the same command again "
+        "(exit code 1; its own message is above)"
+    ), output
+    assert_no_traceback_of_dev_py(output)
+    assert not (checkout / ".venv" / ".installed-requirements.txt").exists()
