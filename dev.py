@@ -3,13 +3,17 @@
 
     python3 dev.py run     create .venv, install, migrate, load demo data, serve on 127.0.0.1:8000
     python3 dev.py test    create .venv, install the test tools, run the whole test suite
+    python3 dev.py lint    create .venv, install the test tools, run ruff (as CI does)
 
 Both use SQLite and the local-memory cache unless DATABASE_URL / REDIS_URL are
-set. Extra arguments after `test` go to pytest (e.g. `python3 dev.py test -k confirm`).
+set; `run` serves on PORT when it is set. Extra arguments after `test` go to
+pytest (e.g. `python3 dev.py test -k confirm`). When a step fails, the last
+line printed says what failed and what to do.
 """
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 import venv
@@ -19,47 +23,107 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+RUN_AGAIN = "then run the same command again"
+
+
+class StepFailed(Exception):
+    """A step went wrong; the message is the one line telling the user what failed and what to do."""
 
 
 def say(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
+def execute(command: list, *, failed: str, **options) -> int:
+    """Run our own interpreter or tool (fixed arguments, no shell); StepFailed with `failed` on a non-zero exit."""
+    result = subprocess.run([str(part) for part in command], **options)  # noqa: S603 (no shell; our own tools)
+    if result.returncode != 0:
+        raise StepFailed(f"{failed} (exit code {result.returncode}; its own message is above)")
+    return result.returncode
+
+
 def ensure_environment(requirements: str) -> None:
     """Create .venv if needed and install `requirements` when they changed since the last install."""
     if not PYTHON.exists():
         say(f"creating virtual environment in {VENV}")
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    files = [ROOT / "requirements.txt", ROOT / requirements]
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
-    stamp = VENV / f".installed-{requirements}"
-    if stamp.exists() and stamp.read_text() == digest:
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as error:
+            raise StepFailed(
+                f"could not create {VENV} ({error}): on Debian or Ubuntu install the venv module "
+                f"(apt-get install python3-venv), delete {VENV}, {RUN_AGAIN}"
+            ) from None
+    if installed(requirements):
         return
     say(f"installing {requirements}")
-    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([PYTHON, "-m", "pip", "install", "--quiet", "-r", ROOT / requirements], check=True)
-    stamp.write_text(digest)
+    fix = f"check the network or your pip index (PIP_INDEX_URL), {RUN_AGAIN}"
+    execute([PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+            failed=f"upgrading pip in {VENV} failed: {fix}")
+    execute([PYTHON, "-m", "pip", "install", "--quiet", "-r", ROOT / requirements],
+            failed=f"installing {requirements} failed: {fix}")
+    stamp(requirements).write_text(digest(requirements))
 
 
-def manage(*args: str, env: dict) -> None:
-    subprocess.run([PYTHON, ROOT / "manage.py", *args], check=True, env=env, cwd=ROOT)
+def digest(requirements: str) -> str:
+    files = [ROOT / "requirements.txt", ROOT / requirements]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+
+
+def stamp(requirements: str) -> Path:
+    return VENV / f".installed-{requirements}"
+
+
+def installed(requirements: str) -> bool:
+    """Already installed as they are now (requirements-dev.txt includes requirements.txt, so it covers `run`)."""
+    candidates = {requirements, "requirements-dev.txt"}
+    return any(stamp(name).exists() and stamp(name).read_text() == digest(name) for name in candidates)
+
+
+def manage(*args: str, env: dict, failed: str) -> None:
+    execute([PYTHON, ROOT / "manage.py", *args], env=env, cwd=ROOT, failed=failed)
+
+
+def check_port_free(port: int) -> None:
+    """Fail before installing or migrating anything when the port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":  # as the server will: ignore connections lingering in TIME_WAIT
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise StepFailed(
+                f"port {port} on 127.0.0.1 is in use ({error.strerror}): stop what listens there "
+                f"(another dev.py run?), or choose another port, e.g. PORT={port + 1} python3 dev.py run"
+            ) from None
+
+
+def server_port() -> int:
+    value = os.environ.get("PORT", "").strip() or "8000"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise StepFailed(f"PORT={value!r} is not a port number: set PORT to a number such as 8000, {RUN_AGAIN}")
+    return int(value)
 
 
 def run() -> int:
+    port = server_port()
+    check_port_free(port)
     ensure_environment("requirements.txt")
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
     env.setdefault("LOG_FORMAT", "text")  # readable lines in a terminal; production logs JSON
-    backend = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite (db.sqlite3)"
-    say(f"database: {backend}; cache: {'Redis' if env.get('REDIS_URL') else 'local memory'}")
-    manage("migrate", "--noinput", env=env)
+    sqlite = env.get("SQLITE_PATH") or str(ROOT / "db.sqlite3")
+    database = "PostgreSQL (DATABASE_URL)" if env.get("DATABASE_URL") else f"SQLite ({sqlite})"
+    say(f"database: {database}; cache: {'Redis (REDIS_URL)' if env.get('REDIS_URL') else 'local memory'}")
+    manage("migrate", "--noinput", env=env,
+           failed=f"migrating the database failed: check that {database} can be reached and opened, {RUN_AGAIN}")
     seed = ["seed_demo"]
     if env.get("DEMO_PASSWORD"):
         seed += ["--password", env["DEMO_PASSWORD"]]
-    manage(*seed, env=env)
-    say("open http://127.0.0.1:8000/ and log in with one of the demo users above (Ctrl+C stops)")
+    manage(*seed, env=env, failed=f"loading the demo data (seed_demo) failed: fix what it says, {RUN_AGAIN}")
+    say(f"open http://127.0.0.1:{port}/ and log in with one of the demo users above (Ctrl+C stops)")
     try:
-        manage("runserver", "127.0.0.1:8000", env=env)
+        manage("runserver", f"127.0.0.1:{port}", env=env,
+               failed=f"the development server stopped with an error: fix what it says, {RUN_AGAIN}")
     except KeyboardInterrupt:
         pass
     return 0
@@ -72,18 +136,35 @@ def test(pytest_args: list[str]) -> int:
         say("DATABASE_URL unset: testing on SQLite (concurrency tests will say they are skipped)")
     if not Path("/usr/bin/chromium").exists():
         say("no /usr/bin/chromium: browser tests will be skipped (apt-get install chromium to run them)")
-    result = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)
+    result = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)  # noqa: S603 (our venv)
     if result.returncode == 5:
         say("pytest collected no tests: that is a failure here")
         return 1
     return result.returncode
 
 
+def lint() -> int:
+    ensure_environment("requirements-dev.txt")
+    execute([BIN / "ruff", "check", "."], cwd=ROOT,
+            failed="ruff found problems: fix them (or `ruff check --fix .` where it offers), then run it again")
+    return 0
+
+
+COMMANDS = {"run": lambda args: run(), "test": test, "lint": lambda args: lint()}
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 2 or argv[1] not in {"run", "test"}:
+    if len(argv) < 2 or argv[1] not in COMMANDS:
         print(__doc__)
         return 2
-    return run() if argv[1] == "run" else test(argv[2:])
+    try:
+        return COMMANDS[argv[1]](argv[2:])
+    except StepFailed as failure:
+        say(f"FAILED: {failure}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
 
 
 if __name__ == "__main__":

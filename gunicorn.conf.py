@@ -35,7 +35,9 @@ max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = 200
 
 # Heartbeat files on tmpfs: a slow disk must not make healthy workers look dead.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# (S108: gunicorn creates them there with mkstemp and unlinks them at once, so no
+# other user of /dev/shm can guess or replace them; this is gunicorn's advice.)
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
 # gunicorn's own default trusts 127.0.0.1, so any local client could claim
 # https. Trust nobody unless named, and only the header Django reads.

@@ -137,8 +137,10 @@ class HistoryQuerySet(QuerySet):
             ]
         except EmptyResultSet:
             return self.none()
-        sql = f"SELECT pk FROM ({sides[0][0]}) AS side1 UNION ALL SELECT pk FROM ({sides[1][0]}) AS side2"
-        narrowed = self.filter(pk__in=RawSQL(sql, (*sides[0][1], *sides[1][1])))
+        # Not built from input: both parts are SQL that Django compiled from our own querysets, and
+        # every value stays a separate query parameter (S608, S611).
+        sql = f"SELECT pk FROM ({sides[0][0]}) AS side1 UNION ALL SELECT pk FROM ({sides[1][0]}) AS side2"  # noqa: S608
+        narrowed = self.filter(pk__in=RawSQL(sql, (*sides[0][1], *sides[1][1])))  # noqa: S611
         return QuerySet.__getitem__(narrowed, k)
 
 

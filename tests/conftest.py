@@ -2,11 +2,15 @@
 outsider who must see nothing, dave is carol's buddy, mod is a moderator and
 staff a plain staff member without the Moderators group."""
 
+import copy
 import os
+import re
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import CacheHandler
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -24,13 +28,76 @@ from sessions_app.models import (
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Each test starts with an empty cache (cached sessions, throttle counters)."""
-    from django.core.cache import cache
+class CacheNamespace:
+    """The default cache under a key prefix of this test's own, and only those keys deleted afterwards.
 
-    cache.clear()
-    yield
+    Every test gets an empty cache (cached sessions, user sessions, throttle
+    counters) without touching anyone else's keys: never cache.clear(), which
+    is FLUSHDB on whatever Redis database REDIS_URL names. The prefix carries
+    the process id, so a test run's keys can be told apart from another's.
+    """
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.used: list[tuple[str, dict]] = []  # (prefix, the cache configuration it was written through)
+
+    def fresh(self) -> str:
+        """Switch the default cache to a new, empty prefix (the test goes on with a cold cache)."""
+        prefix = f"test-{os.getpid()}-{uuid.uuid4().hex}"
+        caches = copy.deepcopy(self.settings.CACHES)
+        caches["default"]["KEY_PREFIX"] = prefix
+        self.settings.CACHES = caches
+        self.used.append((prefix, caches["default"]))
+        return prefix
+
+    def erase(self) -> None:
+        """Delete the keys under each prefix, through the cache it was used with (a test may since have
+        pointed CACHES elsewhere, e.g. at a Redis it stopped)."""
+        for prefix, config in self.used:
+            delete_keys_under_prefix(CacheHandler({"default": config})["default"], prefix)
+
+
+def delete_keys_under_prefix(backend, prefix: str) -> int:
+    """Delete a cache's keys under `prefix` (Redis: SCAN + DEL, in batches); return how many."""
+    from django_redis.cache import RedisCache
+
+    if isinstance(backend, RedisCache):
+        redis = backend.client.get_client(write=True)
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + ":*"
+        batch, deleted = [], 0
+        for key in redis.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == 500:
+                deleted += redis.delete(*batch)
+                batch = []
+        if batch:
+            deleted += redis.delete(*batch)
+        backend.close()
+        return deleted
+    # The local-memory cache has no way to list keys; this process owns all of
+    # it, so its private dictionary (shared by every instance with the same
+    # LOCATION) is walked under its lock.
+    with backend._lock:
+        keys = [key for key in backend._cache if key.startswith(f"{prefix}:")]
+        for key in keys:
+            del backend._cache[key]
+            backend._expire_info.pop(key, None)
+    return len(keys)
+
+
+@pytest.fixture(autouse=True)
+def cache_namespace(settings):
+    """Each test starts with an empty cache of its own and leaves no key behind (see CacheNamespace)."""
+    namespace = CacheNamespace(settings)
+    namespace.fresh()
+    yield namespace
+    namespace.erase()
+
+
+@pytest.fixture
+def go_cold(cache_namespace):
+    """Call it to continue the test with an empty cache (session rows, user sessions, throttles)."""
+    return cache_namespace.fresh
 
 
 def _user(username: str, display_name: str, tz: str = "UTC", **extra) -> User:

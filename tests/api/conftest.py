@@ -1,34 +1,8 @@
-"""API fixtures: clients authenticated as each named user (JWT), and a clean cache per test."""
-
-import copy
-import uuid
+"""API fixtures: clients authenticated as each named user (JWT); the clean cache per test is tests/conftest.py's."""
 
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
-
-
-def fresh_cache_namespace(settings) -> None:
-    """Point the default cache at a key prefix of its own: an empty cache, without flushing Redis."""
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
-    settings.CACHES = caches
-
-
-@pytest.fixture(autouse=True)
-def own_cache_namespace(settings):
-    """Throttle counters and cached sessions must not leak from one test into the next.
-
-    A key prefix per test instead of a flush, so parallel workers sharing one
-    Redis database never wipe each other's keys.
-    """
-    fresh_cache_namespace(settings)
-
-
-@pytest.fixture
-def go_cold(settings):
-    """Call it to continue the test with an empty cache (session rows, user sessions, throttles)."""
-    return lambda: fresh_cache_namespace(settings)
 
 
 def bearer(user) -> APIClient:

@@ -72,7 +72,8 @@ def in_thread_wsgi():
 
 @pytest.fixture
 def seeded(db):
-    call_command("seed_demo", password=PASSWORD, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    # pytest-django runs with DEBUG off; the test database is a throwaway one.
+    call_command("seed_demo", password=PASSWORD, allow_production=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     alice = User.objects.get(username="alice")
     mine = WingmanSession.objects.filter(user1=alice) | WingmanSession.objects.filter(user2=alice)
     return {

@@ -1,10 +1,12 @@
-"""seed_demo: demo users, matches, challenges and sessions in every status; safe to run twice."""
+"""seed_demo: demo users, matches, challenges and sessions in every status; safe to run twice,
+keeps the passwords it finds unless told otherwise, and stays off production databases."""
 
 import re
 from io import StringIO
 
+import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from sessions_app import services
@@ -16,9 +18,16 @@ from sessions_app.models import (
     WingmanMatch,
     WingmanSession,
 )
-from tests.conftest import snapshot_db
+from tests.conftest import PASSWORD, snapshot_db
 
 DEMO_USERS = ("alice", "bob", "carol", "dave")
+ALL_DEMO_USERS = (*DEMO_USERS, "mod")
+
+
+@pytest.fixture(autouse=True)
+def _debug_on(settings):
+    """As `dev.py run` does (pytest-django turns DEBUG off); the tests of DEBUG off switch it back."""
+    settings.DEBUG = True
 
 
 def seed(*args) -> str:
@@ -83,7 +92,62 @@ def test_running_it_twice_creates_no_duplicates(db):
     assert snapshot_db() == before
 
 
+def printed_password(output: str, username: str) -> str:
+    return re.search(rf"^  {username} / (\S+)$", output, re.MULTILINE).group(1)
+
+
+def test_a_second_run_keeps_the_printed_passwords(db):
+    first = printed_password(seed(), "alice")
+    output = seed()
+    User = get_user_model()
+    for username in ALL_DEMO_USERS:
+        assert User.objects.get(username=username).check_password(first), username
+        assert f"  {username} / (unchanged: the password it already had; --password sets a new one)" in output
+    assert first not in output
+
+
+def test_it_keeps_a_password_changed_since(db, alice):
+    """A demo user whose password someone changed (here alice, made by the fixtures) keeps it."""
+    output = seed()
+    assert get_user_model().objects.get(username="alice").check_password(PASSWORD)
+    assert "  alice / (unchanged" in output
+    new = printed_password(output, "bob")  # bob did not exist: he gets the generated password
+    assert get_user_model().objects.get(username="bob").check_password(new)
+
+
 def test_a_second_run_can_change_the_password(db):
     seed("--password", "first-pass-123")
-    seed("--password", "second-pass-456")
-    assert get_user_model().objects.get(username="alice").check_password("second-pass-456")
+    output = seed("--password", "second-pass-456")
+    for username in ALL_DEMO_USERS:
+        assert get_user_model().objects.get(username=username).check_password("second-pass-456")
+        assert f"  {username} / second-pass-456" in output
+
+
+def test_it_refuses_to_run_with_debug_off(db, settings, unchanged):
+    settings.DEBUG = False
+    User = get_user_model()
+    with unchanged():
+        with pytest.raises(CommandError) as refused:
+            seed("--password", "demo-pass-123")
+    assert refused.value.returncode != 0
+    assert "DEBUG is off" in str(refused.value) and "--allow-production" in str(refused.value)
+    assert "Nothing was changed" in str(refused.value)
+    assert User.objects.count() == 0 and ApproachChallenge.objects.count() == 0
+
+
+def test_it_refuses_with_debug_off_to_touch_existing_passwords(db, settings, alice, unchanged):
+    settings.DEBUG = False
+    with unchanged():
+        with pytest.raises(CommandError):
+            seed("--password", "demo-pass-123")
+    assert get_user_model().objects.get(username="alice").check_password(PASSWORD)
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["alice"]
+
+
+def test_it_runs_with_debug_off_when_allowed(db, settings):
+    settings.DEBUG = False
+    output = seed("--allow-production")
+    password = printed_password(output, "mod")
+    moderator = get_user_model().objects.get(username="mod")
+    assert moderator.is_staff and moderator.check_password(password)
+    assert WingmanSession.objects.filter(user1__username="alice").exists()

@@ -4,14 +4,20 @@ Sessions are created through the domain services (so events, ledger rows and
 counters are exactly what real use leaves behind); a session that must lie in
 the past is scheduled in the future and then moved back, which only demo
 data may do.
+
+Passwords: users created now get --password, else one generated password
+(printed); users that exist keep theirs unless --password is given. With
+DEBUG off it refuses to run (a moderator with a printed password does not
+belong on a production database) unless --allow-production says otherwise.
 """
 
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -45,11 +51,25 @@ class Command(BaseCommand):
     help = "Create demo users, matches, challenges and sessions in every status (safe to run twice)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", help="Password for the demo users (default: a random one, printed).")
+        parser.add_argument(
+            "--password",
+            help="Password for the demo users, existing ones included (default: new users get a random one, "
+                 "printed; existing users keep theirs).",
+        )
+        parser.add_argument(
+            "--allow-production", action="store_true",
+            help="Run even with DEBUG off (creates a moderator whose password is printed).",
+        )
 
-    def handle(self, *args, password=None, **options):
-        password = password or secrets.token_urlsafe(9)
-        users = self._users(password)
+    def handle(self, *args, password=None, allow_production=False, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "DEBUG is off: seed_demo would create a moderator with a known password on what may be a "
+                "production database. Nothing was changed. Run it with DEBUG=1, or add --allow-production "
+                "if this database is really meant for demo data."
+            )
+        new_password = password or secrets.token_urlsafe(9)
+        users, created = self._users(password=password, new_password=new_password)
         challenges = self._challenges()
         ab = self._match(users["alice"], users["bob"])
         cd = self._match(users["carol"], users["dave"])
@@ -60,22 +80,29 @@ class Command(BaseCommand):
             self.stdout.write("Created demo sessions in every status.")
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password):"))
         for username in [name for name, _, _ in USERS] + [MODERATOR[0]]:
-            self.stdout.write(f"  {username} / {password}")
-        self.stdout.write("  (mod is a moderator: http://127.0.0.1:8000/admin/)")
+            if password or username in created:
+                self.stdout.write(f"  {username} / {new_password}")
+            else:
+                self.stdout.write(f"  {username} / (unchanged: the password it already had; --password sets a new one)")
+        self.stdout.write("  (mod is a moderator: /admin/ on the server)")
 
-    def _users(self, password: str) -> dict:
+    def _users(self, *, password: str | None, new_password: str) -> tuple[dict, set[str]]:
+        """The demo users and the names of those created now; `password` (if given) is set on all of them."""
         User = get_user_model()
-        users = {}
+        users, created = {}, set()
         for username, display_name, tz in [*USERS, MODERATOR]:
-            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
-            user.set_password(password)
+            user, is_new = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            if is_new or password:
+                user.set_password(new_password)
+            if is_new:
+                created.add(username)
             if username == MODERATOR[0]:
                 user.is_staff = True
             user.save()
             UserProfile.objects.update_or_create(user=user, defaults={"display_name": display_name, "timezone": tz})
             users[username] = user
         users[MODERATOR[0]].groups.add(Group.objects.get(name="Moderators"))
-        return users
+        return users, created
 
     def _challenges(self) -> list[ApproachChallenge]:
         result = []
