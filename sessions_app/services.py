@@ -105,15 +105,21 @@ def _state(session: WingmanSession) -> dict:
     return {field.attname: getattr(session, field.attname) for field in session._meta.concrete_fields}
 
 
-def _lock_session(session_id: uuid.UUID) -> WingmanSession:
-    """Lock the session row (only it) and load both users with it; _save writes what changed since."""
+def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditions) -> WingmanSession | None:
+    """Lock the session row (only it) and load both users with it; _save writes what changed since.
+
+    With ``skip_locked`` (the system's sweeps) a row someone else holds, or
+    one that no longer meets ``conditions``, gives None; otherwise NotFound.
+    """
     session = (
-        WingmanSession.objects.select_for_update(of=("self",))
+        WingmanSession.objects.select_for_update(of=("self",), skip_locked=skip_locked)
         .select_related("user1", "user2")
-        .filter(pk=session_id)
+        .filter(pk=session_id, **conditions)
         .first()
     )
     if session is None:
+        if skip_locked:
+            return None
         raise NotFound("No such session.")
     session._as_locked = _state(session)
     return session
@@ -581,15 +587,10 @@ def session_expire(*, session_id: uuid.UUID, now: datetime) -> str | None:
     With no check-in at all it is cancelled as "expired" (no penalty);
     otherwise it completes with the confirmations given.
     """
-    session = (
-        WingmanSession.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("user1", "user2")
-        .filter(pk=session_id, status__in=OPEN_STATUSES, scheduled_time__lt=now - rules.STALE_AFTER)
-        .first()
-    )
+    session = _lock_session(session_id, skip_locked=True, status__in=OPEN_STATUSES,
+                            scheduled_time__lt=now - rules.STALE_AFTER)
     if session is None:
         return None
-    session._as_locked = _state(session)
     if not session.user1_checked_in_at and not session.user2_checked_in_at:
         _cancel(session, now, None, reason="expired", kind=EventKind.EXPIRED, outcome="cancelled")
         return "cancelled"

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from sessions_app.models import WingmanSession
+from sessions_app.models import WingmanMatch, WingmanSession
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
 from tests.ops.test_security_headers import STRICT, parse_policy
@@ -100,10 +100,12 @@ def test_it_shows_the_admin_without_violations(live_server, new_page, session):
     expect(page.locator(".messagelist")).to_be_visible()
     assert WingmanSession.objects.get(pk=session.pk).status == "cancelled"
 
-    page.goto(f"{live_server.url}/admin/sessions_app/wingmanmatch/add/")
-    page.locator(".field-user1 .select2-selection").click()  # the user autocomplete (select2) searches
-    page.locator(".select2-search__field").fill("ali")
-    expect(page.locator(".select2-results__option", has_text="alice")).to_be_visible()
+    # An edit that goes through a service (match_set_status), now that the match has no open session.
+    page.goto(f"{live_server.url}/admin/sessions_app/wingmanmatch/{session.match_id}/change/")
+    page.select_option("#id_status", "ended")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("changed successfully")
+    assert WingmanMatch.objects.get(pk=session.match_id).status == "ended"
 
 
 def test_it_shows_the_browsable_api_without_violations(live_server, new_page, alice, session):

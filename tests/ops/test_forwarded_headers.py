@@ -81,16 +81,16 @@ def gunicorn_server(tmp_path):
 ], ids=["default", "empty", "other-proxy"])
 def test_it_redirects_a_client_claiming_https_itself_under_gunicorn(gunicorn_server, env):
     port = gunicorn_server(**env)
-    response = _get(port, "/healthz", {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"})
+    response = _get(port, "/accounts/login/", {"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"})
     assert response.status == 301
-    assert response.getheader("Location") == "https://127.0.0.1/healthz"
+    assert response.getheader("Location") == "https://127.0.0.1/accounts/login/"
 
 
 def test_it_believes_the_named_proxy_under_gunicorn(gunicorn_server):
     port = gunicorn_server(FORWARDED_ALLOW_IPS="127.0.0.1")
-    assert _get(port, "/healthz", {"X-Forwarded-Proto": "https"}).status == 200
+    assert _get(port, "/accounts/login/", {"X-Forwarded-Proto": "https"}).status == 200
     # The proxy saying plain http still gets the redirect.
-    assert _get(port, "/healthz", {"X-Forwarded-Proto": "http"}).status == 301
+    assert _get(port, "/accounts/login/", {"X-Forwarded-Proto": "http"}).status == 301
 
 
 def test_it_drops_forwarded_headers_from_anyone_but_the_proxy(settings, db):
@@ -98,9 +98,9 @@ def test_it_drops_forwarded_headers_from_anyone_but_the_proxy(settings, db):
     settings.FORWARDED_ALLOW_IPS = ["10.0.0.1"]
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     client = Client()
-    direct = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="203.0.113.9")
+    direct = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="203.0.113.9")
     assert direct.status_code == 301
-    proxied = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.0.0.1")
+    proxied = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.0.0.1")
     assert proxied.status_code == 200
 
 
