@@ -129,6 +129,25 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
 
+    def get_queryset(self):
+        """What the list actions page through, always scoped to the caller by a selector.
+
+        The browsable API asks for it too (to offer filters), so every list
+        renders in a browser as well as in JSON.
+        """
+        if self.action == "events":
+            return selectors.session_events_for_participant(session_id=self.session_id(), user=self.request.user)
+        params = self.request.query_params
+        empty = {name: ["Must not be empty; leave the parameter out instead."]
+                 for name in SESSION_FILTER_NAMES if name in params and not params[name].strip()}
+        if empty:
+            raise ValidationError(empty)
+        tz = "UTC"
+        if params.get("date_from") or params.get("date_to"):
+            tz = selectors.profile_for_user(user=self.request.user).timezone
+        filters = selectors.session_filters_from(params, tz=tz)
+        return selectors.session_list_for_user(user=self.request.user, filters=filters, tz=tz)
+
     def act(self, service, **arguments) -> Response:
         session = service(session_id=self.session_id(), user=self.request.user, **arguments)
         return self.session_response(session)
@@ -146,16 +165,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         responses={200: SessionSummarySerializer(many=True), **problems(422)},
     )
     def list(self, request):
-        params = request.query_params
-        empty = {name: ["Must not be empty; leave the parameter out instead."]
-                 for name in SESSION_FILTER_NAMES if name in params and not params[name].strip()}
-        if empty:
-            raise ValidationError(empty)
-        tz = "UTC"
-        if params.get("date_from") or params.get("date_to"):
-            tz = selectors.profile_for_user(user=request.user).timezone
-        filters = selectors.session_filters_from(params, tz=tz)
-        page = self.paginate_queryset(selectors.session_list_for_user(user=request.user, filters=filters, tz=tz))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data)
 
     @extend_schema(
@@ -258,8 +268,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def events(self, request, *args, **kwargs):
-        events = selectors.session_events_for_participant(session_id=self.session_id(), user=request.user)
-        page = self.paginate_queryset(events)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(
@@ -328,9 +337,12 @@ class MatchViewSet(ApiViewMixin, viewsets.GenericViewSet):
     pagination_class = Pagination
     serializer_class = MatchSerializer
 
+    def get_queryset(self):
+        return selectors.match_list_for_user(user=self.request.user)
+
     @extend_schema(summary="The caller's matches", responses={200: MatchSerializer(many=True)})
     def list(self, request):
-        page = self.paginate_queryset(selectors.match_list_for_user(user=request.user))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MatchSerializer(page, many=True).data)
 
     @extend_schema(summary="One of the caller's matches", responses={200: MatchSerializer, **problems(403, 404, 422)})
@@ -345,9 +357,12 @@ class ChallengeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     pagination_class = Pagination
     serializer_class = ChallengeSerializer
 
+    def get_queryset(self):
+        return selectors.challenge_list_active()
+
     @extend_schema(summary="The active approach challenges", responses={200: ChallengeSerializer(many=True)})
     def list(self, request):
-        page = self.paginate_queryset(selectors.challenge_list_active())
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ChallengeSerializer(page, many=True).data)
 
 
