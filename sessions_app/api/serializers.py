@@ -102,7 +102,7 @@ class NoShowSerializer(serializers.Serializer):
 
 class NotesSerializer(serializers.Serializer):
     notes = StrictCharField(max_length=rules.NOTES_MAX_LENGTH, allow_blank=True, trim_whitespace=False,
-                            help_text="Plain text; markup is stripped.")
+                            help_text="Plain text, kept as typed; only script-bearing markup is removed.")
 
 
 # --- output ------------------------------------------------------------------------
