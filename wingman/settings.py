@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: gives each request its id and logs it, timing everything below.
     "sessions_app.observability.RequestLogMiddleware",
+    # Before anything reads the body: refuses bodies that did not arrive whole (or chunked ones).
+    "sessions_app.request_body.WholeBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
