@@ -315,3 +315,9 @@ class ProblemSerializer(serializers.Serializer):
         help_text="422 only: messages per field.",
     )
 
+
+class VersionMismatchProblemSerializer(ProblemSerializer):
+    """The 412 answer to a stale If-Match: the problem plus what the session holds now."""
+
+    current_version = serializers.IntegerField(help_text="The session's version now; send it in If-Match to overwrite.")
+    current_notes = serializers.CharField(help_text="The notes as they are now, to show beside yours.")

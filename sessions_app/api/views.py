@@ -31,7 +31,7 @@ from .ical import ICalendarRenderer, session_calendar
 from .idempotency import idempotent
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
-from .schema import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
+from .schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from .serializers import (
     CancelSerializer,
     ChallengeSerializer,
@@ -87,7 +87,7 @@ def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
     return extend_schema(
         summary=summary,
         request=request,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, ETAG],
         responses={200: SessionSerializer, **problems(400, 409, *SESSION_ID_PROBLEMS, *extra)},
     )
 
@@ -171,7 +171,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Schedule a session for a match the caller belongs to",
         request=ScheduleSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, ETAG],
         responses={201: SessionSerializer, **problems(400, 403, 409, 422)},
     )
     @idempotent
@@ -183,7 +183,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The caller's session in progress, else the next scheduled one",
-        parameters=[IF_NONE_MATCH],
+        parameters=[IF_NONE_MATCH, ETAG],
         responses={200: SessionSerializer, 304: OpenApiResponse(description="Not modified"), **problems(404)},
     )
     @action(detail=False, methods=["get"])
@@ -197,7 +197,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The full session",
-        parameters=[IF_NONE_MATCH],
+        parameters=[IF_NONE_MATCH, ETAG],
         responses={200: SessionSerializer, 304: OpenApiResponse(description="Not modified"),
                    **problems(*SESSION_ID_PROBLEMS)},
     )
@@ -252,7 +252,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Replace the shared notes (plain text, at most 5,000 characters)",
         request=NotesSerializer,
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
         responses={200: SessionSerializer, **problems(400, 412, 429, *SESSION_ID_PROBLEMS)},
     )
     @action(detail=True, methods=["patch"])
