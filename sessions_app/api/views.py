@@ -53,7 +53,14 @@ SESSION_CACHE_CONTROL = "private, no-cache"
 
 
 class ApiViewMixin:
-    """What every API view shares: a cap on the body size before anything reads it."""
+    """What every API view shares: a cap on the body size before anything reads it, and no OPTIONS.
+
+    (DRF would answer OPTIONS with a description of each view; the OpenAPI
+    schema is the one description, so OPTIONS is 405 like any other verb a
+    route does not take, and the Allow header says so.)
+    """
+
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "trace"]
 
     def initial(self, request, *args, **kwargs):
         length = request.META.get("CONTENT_LENGTH") or ""
