@@ -1,34 +1,10 @@
-"""Hostile-input fixtures: logged-in clients for the pages and bearer clients for
-the API, a session of alice and bob to aim at, and the checks every case makes."""
+"""Hostile-input fixtures: the API's bearer clients and cache namespace, the pages'
+logged-in browser, and the checks every refusal makes."""
 
 import io
 
-import pytest
-from django.test import Client
-
-from tests.api.conftest import assert_problem, bearer, fresh_cache_namespace  # noqa: F401
-
-
-@pytest.fixture(autouse=True)
-def own_cache_namespace(settings):
-    fresh_cache_namespace(settings)
-
-
-@pytest.fixture
-def as_alice(alice):
-    return bearer(alice)
-
-
-@pytest.fixture
-def as_carol(carol):
-    return bearer(carol)
-
-
-@pytest.fixture
-def alice_browser(alice):
-    client = Client()
-    client.force_login(alice)
-    return client
+from tests.api.conftest import as_alice, assert_problem, own_cache_namespace  # noqa: F401
+from tests.pages.conftest import alice_client  # noqa: F401
 
 
 def cut_short(body: bytes, announced: int) -> dict:

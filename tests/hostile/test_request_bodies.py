@@ -52,34 +52,34 @@ def test_it_refuses_api_notes_shorter_than_their_content_length(as_alice, sessio
 
 
 @pytest.mark.reliability("attack", "truncated request body")
-def test_it_refuses_page_notes_shorter_than_their_content_length(alice_browser, session, unchanged):
+def test_it_refuses_page_notes_shorter_than_their_content_length(alice_client, session, unchanged):
     body = notes_form(session, "Meet at the bar at eight, bring the cards")
     with unchanged():
-        response = page_post(alice_browser, session, **cut_short(body[:-12], len(body)))
+        response = page_post(alice_client, session, **cut_short(body[:-12], len(body)))
     page = assert_refused_page(response, 400)
     assert "arrived incomplete" in page and "Notes saved" not in page
 
 
 @pytest.mark.reliability("attack", "truncated request body")
-def test_it_still_saves_a_whole_body(as_alice, alice_browser, session):
+def test_it_still_saves_a_whole_body(as_alice, alice_client, session):
     response = api_patch(as_alice, session, **cut_short(NOTES, len(NOTES)))
     assert response.status_code == 200
     assert WingmanSession.objects.get(pk=session.pk).notes.startswith("Meet at the bar at eight")
     session.refresh_from_db()
     body = notes_form(session, "Whole")
-    response = page_post(alice_browser, session, **cut_short(body, len(body)))
+    response = page_post(alice_client, session, **cut_short(body, len(body)))
     assert response.status_code == 302
     assert WingmanSession.objects.get(pk=session.pk).notes == "Whole"
 
 
 @pytest.mark.reliability("attack", "chunked request body")
-def test_it_refuses_chunked_bodies_clearly(as_alice, alice_browser, session, unchanged):
+def test_it_refuses_chunked_bodies_clearly(as_alice, alice_client, session, unchanged):
     chunked = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(NOTES)}
     with unchanged():
         response = api_patch(as_alice, session, **chunked)
         assert_problem(response, 411, "length_required")
         chunked["wsgi.input"] = io.BytesIO(notes_form(session, "x"))
-        page = assert_refused_page(page_post(alice_browser, session, **chunked), 411)
+        page = assert_refused_page(page_post(alice_client, session, **chunked), 411)
     assert "chunked" in page
 
 
