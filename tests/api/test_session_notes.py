@@ -7,7 +7,7 @@ from .conftest import assert_problem
 
 
 @pytest.mark.parametrize("path", ["/api/sessions/{}/notes/", "/api/session/{}/notes"])
-def test_it_replaces_the_notes_with_markup_stripped(as_alice, session, path):
+def test_it_replaces_the_notes_with_scripts_removed(as_alice, session, path):
     response = as_alice.patch(path.format(session.pk), {"notes": "Bring <script>alert(1)</script>cards"})
     assert response.status_code == 200
     session.refresh_from_db()
