@@ -10,7 +10,6 @@ Pages, API, admin and management commands all call these functions.
 """
 
 import hashlib
-import html
 import logging
 import re
 import uuid
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import nh3
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
@@ -45,6 +43,7 @@ from .models import (
     buddy_of,
     validate_timezone,
 )
+from .text import without_script_markup
 
 logger = logging.getLogger(__name__)
 
@@ -57,23 +56,8 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # --- input cleaning -----------------------------------------------------------
 
 
-def _strip_markup(value: str) -> str:
-    """Remove tags until none is left.
-
-    Unescaping after one pass turns "&lt;script&gt;" into a real tag, so clean
-    again until the text no longer changes (at most ten passes; each one decodes a level).
-    """
-    text = value
-    for _ in range(10):
-        cleaned = html.unescape(nh3.clean(text, tags=set()))
-        if cleaned == text:
-            break
-        text = cleaned
-    return text
-
-
 def clean_text(value, *, field: str, max_length: int, required: bool = False, multiline: bool = False) -> str:
-    """Plain text from user input: markup stripped, control characters removed.
+    """Plain text from user input, kept as typed minus control characters and script-bearing markup.
 
     Raises InvalidInput (422) for a non-string, an over-long value, or an empty
     required one. The result is plain text, to be escaped wherever it is shown.
@@ -87,8 +71,7 @@ def clean_text(value, *, field: str, max_length: int, required: bool = False, mu
             f"{field} may be at most {max_length} characters.",
             fields={field: [f"At most {max_length} characters (got {len(value)})."]},
         )
-    text = _strip_markup(value)
-    text = _CONTROL_CHARS.sub("", text.replace("\r\n", "\n"))
+    text = without_script_markup(_CONTROL_CHARS.sub("", value.replace("\r\n", "\n")))
     if not multiline:
         text = " ".join(text.split())
     else:
@@ -527,7 +510,7 @@ def notes_update(
     *, session_id: uuid.UUID, user, notes: str, expected_version: int | None = None,
     base_notes_digest: str | None = None,
 ) -> WingmanSession:
-    """Replace the shared notes (plain text, at most 5,000 characters).
+    """Replace the shared notes (plain text kept as typed, script-bearing markup removed, at most 5,000 characters).
 
     With ``expected_version`` the write happens only if nobody changed the
     session since that version (VersionMismatch otherwise, carrying the

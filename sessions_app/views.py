@@ -99,7 +99,8 @@ def history(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {"viewer": viewer, "form": form, "filter_errors": filter_errors, "page": page, "query": query.urlencode()}
     template = "sessions/_history_results.html" if request.htmx else "sessions/history.html"
-    return private(render(request, template, context))
+    # Refused filters answer 422 (as on the API): the page, or the fragment htmx swaps in, says why.
+    return private(render(request, template, context, status=422 if filter_errors else 200))
 
 
 @login_required

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: gives each request its id and logs it, timing everything below.
     "sessions_app.observability.RequestLogMiddleware",
+    # Before anything reads the body: refuses bodies that did not arrive whole (or chunked ones).
+    "sessions_app.request_body.WholeBodyMiddleware",
     # Before anything reads X-Forwarded-*: drops them unless a named proxy sent them.
     "sessions_app.proxies.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -285,7 +287,7 @@ REST_FRAMEWORK = {
         "sessions_app.api.authentication.TestUserHeaderAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["sessions_app.api.parsers.StrictJSONParser"],  # JSON, no member named twice
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .problems import PROBLEM_CONTENT_TYPE
-from .serializers import ProblemSerializer
+from .serializers import ProblemSerializer, VersionMismatchProblemSerializer
 
 
 class ProfileJWTScheme(SimpleJWTScheme):
@@ -48,16 +48,25 @@ IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match", str, OpenApiParameter.HEADER, required=False,
     description="An ETag from an earlier read: 304 when the session has not changed.",
 )
+ETAG = OpenApiParameter(
+    "ETag", str, OpenApiParameter.HEADER, response=[200, 201, 304],
+    description="The session's version and what you may do now: send it back in If-None-Match or If-Match.",
+)
 IF_MATCH = OpenApiParameter(
     "If-Match", str, OpenApiParameter.HEADER, required=False,
     description="The ETag (or version number) the edit is based on: 412 when the session has changed since.",
 )
 
 
+# Problems whose body carries more than the common members.
+PROBLEM_BODIES = {412: VersionMismatchProblemSerializer}
+
+
 def problems(*statuses: int) -> dict:
     """``responses`` entries for these problem statuses."""
     return {
-        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=PROBLEM_DESCRIPTIONS[status])
+        (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(PROBLEM_BODIES.get(status, ProblemSerializer),
+                                                        description=PROBLEM_DESCRIPTIONS[status])
         for status in statuses
     }
 

@@ -106,7 +106,7 @@ class NoShowSerializer(serializers.Serializer):
 
 class NotesSerializer(serializers.Serializer):
     notes = StrictCharField(max_length=rules.NOTES_MAX_LENGTH, allow_blank=True, trim_whitespace=False,
-                            help_text="Plain text; markup is stripped.")
+                            help_text="Plain text, kept as typed; only script-bearing markup is removed.")
 
 
 # --- output ------------------------------------------------------------------------
@@ -334,3 +334,10 @@ class RefreshOnceSerializer(TokenRefreshSerializer):
         jti = self.token_class(attrs["refresh"])[jwt_settings.JTI_CLAIM]
         OutstandingToken.objects.select_for_update().filter(jti=jti).first()
         return super().validate(attrs)
+
+
+class VersionMismatchProblemSerializer(ProblemSerializer):
+    """The 412 answer to a stale If-Match: the problem plus what the session holds now."""
+
+    current_version = serializers.IntegerField(help_text="The session's version now; send it in If-Match to overwrite.")
+    current_notes = serializers.CharField(help_text="The notes as they are now, to show beside yours.")

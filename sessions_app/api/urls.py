@@ -24,6 +24,21 @@ class Router(DefaultRouter):
     include_root_view = False
     include_format_suffixes = False
 
+    def _get_dynamic_route(self, route, action):
+        """An @action's route, without the schema class drf-spectacular keeps in the action's kwargs.
+
+        DRF passes an action's kwargs to the view as initkwargs, and a view's
+        ``schema = <class>`` goes through DRF's schema descriptor, which then
+        sets ``view`` on that class: one class shared by every view of the
+        action (the legacy /api/session/... paths too) would point at whichever
+        view was built last, so the schema of those paths changed after the
+        first request. The schema generator reads the class from the action
+        itself, so nothing is lost.
+        """
+        dynamic = super()._get_dynamic_route(route, action)
+        initkwargs = {name: value for name, value in dynamic.initkwargs.items() if name != "schema"}
+        return dynamic._replace(initkwargs=initkwargs)
+
 
 router = Router()
 router.register("sessions", SessionViewSet, basename="session")

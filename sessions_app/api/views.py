@@ -33,7 +33,7 @@ from .idempotency import idempotent
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
 from .renderers import ICalendarRenderer
-from .schema import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
+from .schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from .serializers import (
     CancelSerializer,
     ChallengeSerializer,
@@ -54,7 +54,14 @@ from .serializers import (
 
 
 class ApiViewMixin:
-    """What every API view shares: a cap on the body size before anything reads it."""
+    """What every API view shares: a cap on the body size before anything reads it, and no OPTIONS.
+
+    (DRF would answer OPTIONS with a description of each view; the OpenAPI
+    schema is the one description, so OPTIONS is 405 like any other verb a
+    route does not take, and the Allow header says so.)
+    """
+
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "trace"]
 
     def initial(self, request, *args, **kwargs):
         length = request.META.get("CONTENT_LENGTH") or ""
@@ -87,7 +94,7 @@ def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
     return extend_schema(
         summary=summary,
         request=request,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, ETAG],
         responses={200: SessionSerializer, **problems(400, 409, *SESSION_ID_PROBLEMS, *extra)},
     )
 
@@ -128,6 +135,18 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
 
+    def get_queryset(self):
+        """What the list actions page through, always scoped to the caller by a selector.
+
+        The browsable API asks for it too (to offer filters), so every list
+        renders in a browser as well as in JSON.
+        """
+        if self.action == "events":
+            return selectors.session_events_for_participant(session_id=self.session_id(), user=self.request.user)
+        filters = HistoryFilterForm(self.request.query_params, user=self.request.user, blank_allowed=False).filters()
+        tz = selectors.profile_for_user(user=self.request.user).timezone
+        return selectors.session_list_for_user(user=self.request.user, filters=filters, tz=tz)
+
     def act(self, service, **arguments) -> Response:
         session = service(session_id=self.session_id(), user=self.request.user, **arguments)
         return self.session_response(session)
@@ -145,15 +164,13 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         responses={200: SessionSummarySerializer(many=True), **problems(422)},
     )
     def list(self, request):
-        filters = HistoryFilterForm(request.query_params, user=request.user, blank_allowed=False).filters()
-        tz = selectors.profile_for_user(user=request.user).timezone
-        page = self.paginate_queryset(selectors.session_list_for_user(user=request.user, filters=filters, tz=tz))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data)
 
     @extend_schema(
         summary="Schedule a session for a match the caller belongs to",
         request=ScheduleSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, ETAG],
         responses={201: SessionSerializer, **problems(400, 403, 409, 422)},
     )
     @idempotent
@@ -165,7 +182,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The caller's session in progress, else the next scheduled one",
-        parameters=[IF_NONE_MATCH],
+        parameters=[IF_NONE_MATCH, ETAG],
         responses={200: SessionSerializer, 304: OpenApiResponse(description="Not modified"), **problems(404)},
     )
     @action(detail=False, methods=["get"])
@@ -179,7 +196,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="The full session",
-        parameters=[IF_NONE_MATCH],
+        parameters=[IF_NONE_MATCH, ETAG],
         responses={200: SessionSerializer, 304: OpenApiResponse(description="Not modified"),
                    **problems(*SESSION_ID_PROBLEMS)},
     )
@@ -234,7 +251,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Replace the shared notes (plain text, at most 5,000 characters)",
         request=NotesSerializer,
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
         responses={200: SessionSerializer, **problems(400, 412, 429, *SESSION_ID_PROBLEMS)},
     )
     @action(detail=True, methods=["patch"])
@@ -250,8 +267,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def events(self, request, *args, **kwargs):
-        events = selectors.session_events_for_participant(session_id=self.session_id(), user=request.user)
-        page = self.paginate_queryset(events)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
     @extend_schema(
@@ -320,9 +336,12 @@ class MatchViewSet(ApiViewMixin, viewsets.GenericViewSet):
     pagination_class = Pagination
     serializer_class = MatchSerializer
 
+    def get_queryset(self):
+        return selectors.match_list_for_user(user=self.request.user)
+
     @extend_schema(summary="The caller's matches", responses={200: MatchSerializer(many=True)})
     def list(self, request):
-        page = self.paginate_queryset(selectors.match_list_for_user(user=request.user))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MatchSerializer(page, many=True).data)
 
     @extend_schema(summary="One of the caller's matches", responses={200: MatchSerializer, **problems(403, 404, 422)})
@@ -337,9 +356,12 @@ class ChallengeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     pagination_class = Pagination
     serializer_class = ChallengeSerializer
 
+    def get_queryset(self):
+        return selectors.challenge_list_active()
+
     @extend_schema(summary="The active approach challenges", responses={200: ChallengeSerializer(many=True)})
     def list(self, request):
-        page = self.paginate_queryset(selectors.challenge_list_active())
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ChallengeSerializer(page, many=True).data)
 
 

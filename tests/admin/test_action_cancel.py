@@ -34,12 +34,12 @@ def test_it_cancels_through_the_domain_layer(login, mod, session, alice, bob):
     session.refresh_from_db()
     assert session.status == "cancelled"
     assert session.cancelled_by == mod
-    assert session.cancellation_reason == "Venue closed today"
+    assert session.cancellation_reason == "Venue closed <b>today</b>"
     assert session.cancellation_penalty == 0
     assert session.version == 2
     event = SessionEvent.objects.get(session=session)
     assert (event.kind, event.actor, event.data["by_moderator"], event.data["reason"]) == (
-        "cancelled", mod, True, "Venue closed today")
+        "cancelled", mod, True, "Venue closed <b>today</b>")
     assert not ReputationLedger.objects.filter(session=session).exists()
     assert UserProfile.objects.get(user=alice).cancelled_sessions == 1
     assert UserProfile.objects.get(user=bob).cancelled_sessions == 1

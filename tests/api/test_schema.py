@@ -80,3 +80,75 @@ def test_it_serves_the_docs_without_any_outside_network(client, db):
 def test_it_generates_the_schema_without_warnings(db, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert yaml.safe_load((tmp_path / "schema.yaml").read_text())["openapi"] == "3.1.0"
+
+
+# --- one schema, whichever worker serves it (issue 8, defect 13) ---------------------------
+
+SCHEMA_TWICE = """
+import sys
+import django
+from django.test.utils import setup_test_environment
+
+django.setup()
+setup_test_environment()
+from django.test import Client
+
+client = Client()
+first = client.get("/api/schema/").content
+# a request to a routed action builds its view, which used to rewrite the shared schema class
+client.patch("/api/sessions/00000000-0000-0000-0000-000000000000/notes/", "{}", content_type="application/json")
+second = client.get("/api/schema/").content
+sys.stdout.buffer.write(first + b"\\n=====\\n" + second)
+"""
+
+
+def schema_in_a_fresh_process() -> tuple[bytes, bytes]:
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": "", "REDIS_URL": "",
+               "SQLITE_PATH": str(Path(scratch) / "unused.sqlite3"), "LOG_LEVEL": "ERROR"}
+        out = subprocess.run([sys.executable, "-c", SCHEMA_TWICE], cwd=root, env=env, capture_output=True,
+                             check=True, timeout=120).stdout
+    first, second = out.split(b"\n=====\n")
+    return first, second
+
+
+def test_it_serves_the_same_schema_bytes_every_time(client, as_alice, session):
+    first = client.get("/api/schema/").content
+    as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "builds the routed view"})
+    as_alice.post(f"/api/sessions/{session.pk}/check-in/")
+    assert client.get("/api/schema/").content == first
+
+
+def test_two_fresh_processes_serve_the_same_schema_bytes(client, db):
+    one_first, one_second = schema_in_a_fresh_process()
+    two_first, two_second = schema_in_a_fresh_process()
+    assert one_first == one_second == two_first == two_second
+    assert one_first == client.get("/api/schema/").content
+    notes = yaml.safe_load(one_first)["paths"]["/api/session/{session_id}/notes"]["patch"]
+    assert notes["description"].startswith("The original /api/session/... paths")
+
+
+def test_it_declares_the_conditional_headers_and_the_412_body(client, db):
+    schema = load_schema(client)
+    paths = schema["paths"]
+    for path in ("/api/sessions/{id}/", "/api/session/{session_id}", "/api/sessions/current/"):
+        operation = paths[path]["get"]
+        assert "If-None-Match" in {p["name"] for p in operation["parameters"]}, path
+        assert "ETag" in operation["responses"]["200"]["headers"], path
+        assert "ETag" in operation["responses"]["304"]["headers"], path
+    for path in ("/api/sessions/{id}/notes/", "/api/session/{session_id}/notes"):
+        operation = paths[path]["patch"]
+        assert "If-Match" in {p["name"] for p in operation["parameters"]}, path
+        assert "ETag" in operation["responses"]["200"]["headers"], path
+        body = operation["responses"]["412"]["content"]["application/problem+json"]["schema"]["$ref"]
+        properties = schema["components"]["schemas"][body.rsplit("/", 1)[1]]["properties"]
+        assert {"current_version", "current_notes", "code"} <= set(properties)
+    assert "ETag" in paths["/api/sessions/"]["post"]["responses"]["201"]["headers"]
+    assert "ETag" in paths["/api/sessions/{id}/check-in/"]["post"]["responses"]["200"]["headers"]

@@ -25,7 +25,7 @@ def test_it_schedules_a_session(as_alice, alice, body, path):
     assert response.status_code == 201, response.content
     session = WingmanSession.objects.get()
     assert response.json()["id"] == str(session.pk)
-    assert response.json()["venue_name"] == "The Blue Door"
+    assert response.json()["venue_name"] == "The <b>Blue</b> Door"  # plain text, kept as typed
     assert response["Location"] == f"/api/sessions/{session.pk}/"
     assert response["ETag"]
     assert session.user1_challenge_points == 10

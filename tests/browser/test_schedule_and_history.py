@@ -33,7 +33,7 @@ def test_it_schedules_a_session_and_finds_it_in_the_history(live_server, new_pag
     page.fill("#id_scheduled_time", (timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
     page.click("button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("Session scheduled.")
-    session = WingmanSession.objects.get(venue_name="Harbour Bar")
+    session = WingmanSession.objects.get(venue_name="Harbour <b>Bar</b>")
     assert page.url.endswith(f"/sessions/{session.pk}/")
     assert session.user1_challenge_id == easy_challenge.pk and session.user2_challenge_id == hard_challenge.pk
 

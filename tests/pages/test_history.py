@@ -38,11 +38,14 @@ def test_it_filters_by_dates_in_the_users_time_zone(alice_client, make_session):
 def test_it_shows_invalid_filters(alice_client, session, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         response = alice_client.get("/sessions/?status=bogus&date_from=yesterday")
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.content.decode()
     assert "Some filters are not valid" in html
     assert "Must be a date, YYYY-MM-DD." in html
     assert "The Blue Door" not in html
+    fragment = alice_client.get("/sessions/?date_to=2027-02-30", HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 422  # htmx swaps 422 in (static/js/wingman.js)
+    assert "Some filters are not valid" in fragment.content.decode()
 
 
 def test_it_paginates(alice_client, make_session):

@@ -36,7 +36,7 @@ def test_it_schedules_a_session(bob_client, bob, match, easy_challenge, hard_cha
     session = WingmanSession.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/sessions/{session.pk}/"
-    assert session.venue_name == "Café Luna"
+    assert session.venue_name == "Café <b>Luna</b>"  # plain text, kept as typed
     assert session.user2_challenge_id == easy_challenge.pk
     assert session.user1_challenge_id == hard_challenge.pk
     local = session.scheduled_time.astimezone(timezone.get_fixed_timezone(-300))  # bob: New York, winter
@@ -56,7 +56,7 @@ def test_it_shows_domain_errors_on_the_form(alice_client, match, easy_challenge,
 def test_it_shows_field_errors(alice_client, match, easy_challenge, hard_challenge, unchanged):
     with unchanged():
         response = alice_client.post("/sessions/new/",
-                                     form_data(match, easy_challenge, hard_challenge, venue_name="<i></i>"))
+                                     form_data(match, easy_challenge, hard_challenge, venue_name="<script>x</script>"))
     assert response.status_code == 400
     assert b"This field is required." in response.content
 

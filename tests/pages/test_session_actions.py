@@ -114,7 +114,7 @@ def test_it_cancels_with_a_reason(bob_client, bob, make_session):
     s = make_session(starts_in=timedelta(hours=1))
     response = act(bob_client, s, "cancel", reason="Sick <b>today</b>")
     s.refresh_from_db()
-    assert s.status == "cancelled" and s.cancellation_reason == "Sick today"
+    assert s.status == "cancelled" and s.cancellation_reason == "Sick <b>today</b>"
     assert ReputationLedger.objects.get(user=bob).points == -13  # late: half of 25, rounded up
     page = bob_client.get(response["Location"]).content.decode()
     assert "Late cancellation: -13 reputation." in page

@@ -39,13 +39,13 @@ def test_it_autosaves_through_htmx(alice_client, session, django_assert_max_num_
     assert WingmanSession.objects.get(pk=session.pk).notes == "Bring cash."
 
 
-def test_it_strips_markup_and_shows_notes_escaped(alice_client, session):
+def test_it_removes_scripts_and_shows_notes_escaped(alice_client, session):
     save(alice_client, session, "<script>alert(1)</script>Hi & <b>bye</b> <3")
     session.refresh_from_db()
-    assert "<script>" not in session.notes and "<b>" not in session.notes
+    assert session.notes == "Hi & <b>bye</b> <3"
     html = alice_client.get(f"/sessions/{session.pk}/").content.decode()
-    assert "<script>alert" not in html
-    assert "Hi &amp; bye &lt;3" in html
+    assert "<script>alert" not in html and "<b>bye" not in html
+    assert "Hi &amp; &lt;b&gt;bye&lt;/b&gt; &lt;3" in html
 
 
 def test_it_shows_both_texts_when_the_buddy_changed_the_notes(alice_client, bob, session, unchanged,
@@ -123,3 +123,13 @@ def test_it_refuses_a_missing_version(alice_client, session, unchanged):
     with unchanged():
         response = alice_client.post(f"/sessions/{session.pk}/notes/", {"notes": "x"}, **HTMX)
     assert response.status_code == 422
+
+
+def test_it_keeps_plain_text_notes_as_typed_and_shows_them_escaped(alice_client, session):
+    text = "a<b and c>d, email me <bob@example.com>"
+    response = save(alice_client, session, text)
+    assert response.status_code == 302
+    assert WingmanSession.objects.get(pk=session.pk).notes == text
+    page = alice_client.get(f"/sessions/{session.pk}/").content.decode()
+    assert "a&lt;b and c&gt;d, email me &lt;bob@example.com&gt;" in page
+    assert "<bob@example.com>" not in page and "c>d" not in page

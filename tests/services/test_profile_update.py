@@ -8,8 +8,9 @@ from tests.services.conftest import profile
 
 
 def test_it_updates_name_and_time_zone(alice):
-    services.profile_update(user=alice, display_name=" <b>Ali</b>  ce ", timezone_name="Asia/Tokyo")
-    assert (profile(alice).display_name, profile(alice).timezone) == ("Ali ce", "Asia/Tokyo")
+    services.profile_update(user=alice, display_name=" <b>Ali</b>  ce<script>x</script> ",
+                            timezone_name="Asia/Tokyo")
+    assert (profile(alice).display_name, profile(alice).timezone) == ("<b>Ali</b> ce", "Asia/Tokyo")
 
 
 def test_it_creates_a_missing_profile(db, django_user_model):

@@ -60,12 +60,12 @@ def test_it_still_cancels_a_due_session_nobody_started_with_the_penalty(due_sess
     assert fresh(due_session).cancellation_penalty == 5
 
 
-def test_it_strips_markup_from_the_reason(session, alice):
-    services.session_cancel(session_id=session.pk, user=alice, reason="<i>Rain</i><script>x()</script>")
-    assert fresh(session).cancellation_reason == "Rain"
+def test_it_keeps_the_reason_as_typed_minus_scripts(session, alice):
+    services.session_cancel(session_id=session.pk, user=alice, reason="<i>Rain</i><script>x()</script> a<b")
+    assert fresh(session).cancellation_reason == "<i>Rain</i> a<b"
 
 
-@pytest.mark.parametrize("reason", ["", "   ", None, "<b></b>", "x" * 501, 7])
+@pytest.mark.parametrize("reason", ["", "   ", None, "<style>p{}</style>", "x" * 501, 7])
 def test_it_requires_a_reason(session, alice, unchanged, reason):
     with unchanged(), pytest.raises(InvalidInput) as refusal:
         services.session_cancel(session_id=session.pk, user=alice, reason=reason)
