@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -23,7 +22,8 @@ from tests.conftest import on_postgres, require_or_skip
 from tests.pages.conftest import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
-PRINT_OPTIONS = "import json; from django.conf import settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+PRINT_OPTIONS = ("import json; from django.conf import settings; "
+                 "print(json.dumps(settings.DATABASES['default']['OPTIONS']))")
 URL = "postgres://wingman@127.0.0.1:5432/wingman"
 
 
