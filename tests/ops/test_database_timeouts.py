@@ -12,13 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.db import connection
 
 from sessions_app.models import WingmanSession
 from tests.api.conftest import assert_problem, bearer
 from tests.conftest import on_postgres, require_or_skip
+from tests.faults.conftest import RowLock
 from tests.pages.conftest import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,16 +59,12 @@ def test_sqlite_gets_no_postgres_options():
 def locked_session(due_session):
     """The session row locked FOR UPDATE by another connection, and this connection's lock_timeout at 300 ms."""
     require_or_skip(on_postgres(), "lock timeouts need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
-    params = connection.get_connection_params()
-    with psycopg.connect(**{k: v for k, v in params.items() if k not in {"cursor_factory", "context"}},
-                         autocommit=False) as holder:
-        holder.execute("SELECT id FROM wingman_sessions WHERE id = %s FOR UPDATE", [due_session.pk])
+    with RowLock(due_session.pk):
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 300")
         try:
             yield due_session
         finally:
-            holder.rollback()
             with connection.cursor() as cursor:
                 cursor.execute("RESET lock_timeout")
 
