@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 SESSIONS = 12  # per face: each confirmed by both buddies while connections die
 NOTES_WRITES = 20
 MAX_ATTEMPTS = 40
+ANSWERS = {200, 201, 302, 503}  # done (the page redirects back), or "try again"; never a 500
 
 
 class Tally:
@@ -37,8 +38,7 @@ class Tally:
 
     def add(self, response: requests.Response, *, api: bool) -> requests.Response:
         self.statuses.append(response.status_code)
-        assert response.status_code < 500 or response.status_code == 503, (response.status_code,
-                                                                            response.text[:300])
+        assert response.status_code in ANSWERS, (response.status_code, response.text[:300])
         if response.status_code == 503:
             assert_503_retry_after(response, api=api)
         return response
@@ -105,6 +105,7 @@ def test_confirms_while_connections_die(face, server, kill_connections, make_ses
     # Every write's outcome is now known; the retries changed nothing more.
     assert WingmanSession.objects.filter(status="completed").count() == SESSIONS
     assert SessionEvent.objects.filter(kind="confirmed").count() == 2 * SESSIONS
+    assert killer.killed > 0
     assert_database_whole(sessions, [alice, bob])
     record_property("reliability", f"{face}, {2 * SESSIONS} confirms: {tally.summary()}; "
                     f"{killer.killed} connections killed")
@@ -140,6 +141,7 @@ def test_notes_while_connections_die(face, server, kill_connections, session, al
     assert session.notes == f"line {NOTES_WRITES}"
     assert SessionEvent.objects.filter(session=session, kind="notes_updated").count() == NOTES_WRITES
     assert session.version == 1 + NOTES_WRITES
+    assert killer.killed > 0
     assert_database_whole([session], [alice, bob])
     record_property("reliability", f"{face}, {NOTES_WRITES} notes saves: {tally.summary()}; "
                     f"{killer.killed} connections killed")
@@ -241,14 +243,16 @@ def test_a_held_row_lock_is_a_quick_503(server, row_lock, make_session, alice, b
     with row_lock(due.pk):
         deadline = time.monotonic() + HOLD_SECONDS
 
+        def write(name: str) -> None:
+            started = time.monotonic()
+            response = writes[name][1]()
+            answers.append((name, time.monotonic() - started, response))
+
         def keep_writing(offset: int):
             names = list(writes)
             while time.monotonic() < deadline - 2.5:
-                name = names[offset % len(names)]
+                write(names[offset % len(names)])
                 offset += 1
-                started = time.monotonic()
-                response = writes[name][1]()
-                answers.append((name, time.monotonic() - started, response))
 
         def keep_checking_health():
             while time.monotonic() < deadline:
@@ -257,33 +261,38 @@ def test_a_held_row_lock_is_a_quick_503(server, row_lock, make_session, alice, b
                 health.append(time.monotonic() - started)
                 time.sleep(0.1)
 
-        # Three writers at a time: fewer than a worker's four threads, so a wait for a thread never
-        # hides in the figures; each one cycles through all four kinds of write.
-        threads = [threading.Thread(target=keep_writing, args=(offset,)) for offset in range(WRITERS)]
-        threads.append(threading.Thread(target=keep_checking_health))
-        for thread in threads:
+        checker = threading.Thread(target=keep_checking_health)
+        checker.start()
+        # First a writer alone: one lock wait, so lock_timeout (2 s) decides.
+        for name in ("API confirm", "page notes"):
+            write(name)
+        lone = list(answers)
+        # Then three writers at once, each cycling through the four kinds of write (three: fewer than a
+        # worker's four threads, so no wait for a free thread hides in the figures).
+        writers = [threading.Thread(target=keep_writing, args=(offset,)) for offset in range(WRITERS)]
+        for thread in writers:
             thread.start()
-        for thread in threads:
+        for thread in [*writers, checker]:
             thread.join(timeout=HOLD_SECONDS + 10)
         assert time.monotonic() < deadline + 1, "the lock was held longer than planned"
 
     assert snapshot_db() == before  # every refused write changed nothing
     for name, elapsed, response in answers:
         assert_503_retry_after(response, api=writes[name][0], code="database_busy" if writes[name][0] else None)
-        # lock_timeout (2 s) counts each lock wait on its own: a writer queued behind another waiter
-        # starts a second wait when that one gives up, so statement_timeout (5 s) is the hard bound.
-        assert elapsed < 5.5, (name, elapsed)
-    times = [elapsed for _, elapsed, _ in answers]
-    assert statistics.median(times) < 3.0, times
+        # lock_timeout counts each lock wait on its own: a writer queued behind another waiter starts a
+        # second wait when that one gives up, so under contention statement_timeout (5 s) is the bound.
+        assert elapsed < 6.0, (name, elapsed)
+    assert all(elapsed < 3.0 for _, elapsed, _ in lone), lone
     assert {name for name, _, _ in answers} == set(writes)
     assert len(health) >= 20 and max(health) < 1.0, max(health)
+    crowd = [elapsed for _, elapsed, _ in answers[len(lone):]]
 
     # Once the lock is gone the same write goes through at once.
     done = alice_api.request("POST", f"/api/sessions/{due.pk}/confirm/", headers={"Idempotency-Key": "after"})
     assert done.status_code == 200, done.text[:300]
     assert_database_whole([due], [alice, bob])
-    record_property("reliability", f"{HOLD_SECONDS} s lock, {WRITERS} writers: {len(answers)} writes (API and page, "
-                    f"confirm and notes), all 503 with Retry-After, median {statistics.median(times):.1f} s, "
-                    f"slowest {max(times):.1f} s; "
+    record_property("reliability", f"{HOLD_SECONDS} s lock: {len(answers)} writes (API and page, confirm and notes), "
+                    f"all 503 with Retry-After; alone {', '.join(f'{e:.1f}' for _, e, _ in lone)} s; "
+                    f"{WRITERS} at once median {statistics.median(crowd):.1f} s, slowest {max(crowd):.1f} s; "
                     f"/healthz {len(health)} × 200, median {statistics.median(health) * 1000:.0f} ms, "
                     f"slowest {max(health) * 1000:.0f} ms")
