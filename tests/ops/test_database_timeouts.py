@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -35,22 +36,22 @@ def options_in(argv: list[str], **env) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_web_process_gets_the_timeouts_as_connection_options():
+def test_it_gives_a_web_process_the_timeouts_as_connection_options():
     options = options_in(["-c", f"import wingman.wsgi; {PRINT_OPTIONS}"])
     assert options == {"options": "-c lock_timeout=2000 -c statement_timeout=5000", "connect_timeout": 3}
 
 
-def test_the_timeouts_come_from_the_environment_and_the_url_wins():
+def test_it_reads_the_timeouts_from_the_environment_and_lets_the_url_win():
     options = options_in(["-c", f"import wingman.wsgi; {PRINT_OPTIONS}"], DB_LOCK_TIMEOUT_MS="700",
                          DB_STATEMENT_TIMEOUT_MS="900", DATABASE_URL=URL + "?connect_timeout=9")
     assert options == {"options": "-c lock_timeout=700 -c statement_timeout=900", "connect_timeout": 9}
 
 
-def test_management_commands_keep_the_server_defaults():
+def test_it_leaves_management_commands_the_server_defaults():
     assert options_in(["manage.py", "shell", "-c", PRINT_OPTIONS]) == {}
 
 
-def test_sqlite_gets_no_postgres_options():
+def test_it_gives_sqlite_no_postgres_options():
     options = options_in(["-c", f"import wingman.wsgi; {PRINT_OPTIONS}"], DATABASE_URL="")
     assert options == {"timeout": 20}
 
@@ -71,7 +72,7 @@ def locked_session(due_session):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_lock_timeout_on_the_api_is_a_quick_503_database_busy(alice, locked_session, unchanged):
+def test_it_answers_a_lock_timeout_on_the_api_with_a_quick_503(alice, locked_session, unchanged):
     with unchanged():
         started = time.monotonic()
         response = bearer(alice).post(f"/api/sessions/{locked_session.pk}/confirm/", HTTP_IDEMPOTENCY_KEY="k")
@@ -85,7 +86,7 @@ def test_a_lock_timeout_on_the_api_is_a_quick_503_database_busy(alice, locked_se
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_lock_timeout_on_a_page_is_the_busy_page(bob, locked_session, unchanged):
+def test_it_answers_a_lock_timeout_on_a_page_with_the_busy_page(bob, locked_session, unchanged):
     client = client_for(bob)
     with unchanged():
         response = client.post(f"/sessions/{locked_session.pk}/confirm/")
@@ -93,8 +94,23 @@ def test_a_lock_timeout_on_a_page_is_the_busy_page(bob, locked_session, unchange
     assert response["Retry-After"] == "2"
     page = response.content.decode()
     assert "Busy right now" in page and "your change was not made" in page
-    # The next request, once the lock is gone, goes through.
-    locked_session.refresh_from_db()
-    assert locked_session.version == 1
 
 
+
+
+def test_it_tells_busy_from_unavailable_from_a_bug():
+    from django.db import IntegrityError, InterfaceError, OperationalError
+
+    from sessions_app.unavailable import BUSY, UNAVAILABLE, database_fault
+
+    def chained(error, cause):
+        error.__cause__ = cause
+        return error
+
+    assert database_fault(chained(OperationalError("lock"), psycopg.errors.LockNotAvailable())) is BUSY
+    assert database_fault(chained(OperationalError("slow"), psycopg.errors.QueryCanceled())) is BUSY
+    assert database_fault(OperationalError("database is locked")) is BUSY  # SQLite's busy timeout
+    assert database_fault(chained(OperationalError("killed"), psycopg.errors.AdminShutdown())) is UNAVAILABLE
+    assert database_fault(InterfaceError("connection already closed")) is UNAVAILABLE
+    assert database_fault(IntegrityError("duplicate key")) is None
+    assert database_fault(RuntimeError("bug")) is None

@@ -29,24 +29,24 @@ def assert_try_again_page(response) -> str:
     return page
 
 
-def test_a_confirm_form_post_answers_the_try_again_page(bob_client, due_session, unchanged):
+def test_it_answers_a_confirm_post_with_the_try_again_page(bob_client, due_session, unchanged):
     with unchanged(), mock.patch("sessions_app.services.session_confirm", side_effect=DROPPED):
         assert_try_again_page(bob_client.post(f"/sessions/{due_session.pk}/confirm/"))
 
 
-def test_a_notes_form_post_answers_the_try_again_page(bob_client, session, unchanged):
+def test_it_answers_a_notes_post_with_the_try_again_page(bob_client, session, unchanged):
     form = {"notes": "meet at the bar", "expected_version": session.version}
     with unchanged(), mock.patch("sessions_app.services.notes_update", side_effect=DROPPED):
         assert_try_again_page(bob_client.post(f"/sessions/{session.pk}/notes/", form))
         assert_try_again_page(bob_client.post(f"/sessions/{session.pk}/notes/", form, **HTMX))
 
 
-def test_a_page_read_answers_the_try_again_page(bob_client, session):
+def test_it_answers_a_page_read_with_the_try_again_page(bob_client, session):
     with mock.patch("sessions_app.selectors.session_get_for_participant", side_effect=DROPPED):
         assert_try_again_page(bob_client.get(f"/sessions/{session.pk}/"))
 
 
-def test_a_bug_on_a_page_is_still_a_500(bob_client, session, settings):
+def test_it_still_answers_a_bug_with_the_500_page(bob_client, session, settings):
     settings.DEBUG = False
     with mock.patch("sessions_app.selectors.session_get_for_participant", side_effect=RuntimeError("bug")):
         response = bob_client.get(f"/sessions/{session.pk}/")
@@ -54,7 +54,7 @@ def test_a_bug_on_a_page_is_still_a_500(bob_client, session, settings):
     assert "Something went wrong" in response.content.decode()
 
 
-def test_a_database_fault_outside_any_view_gets_the_503_too(rf):
+def test_it_answers_a_fault_outside_any_view_with_503_too(rf):
     """The site's 500 handler sees the exception Django is handling (e.g. raised by a middleware)."""
     try:
         raise DROPPED
