@@ -36,7 +36,7 @@ class DatabaseFault:
 BUSY = DatabaseFault(
     code="database_busy",
     title="Busy, try again",
-    detail="What you are changing is being changed by someone else right now; nothing was changed. "
+    detail="The database is busy with another change to the same data; nothing was changed. "
            "Try again in a moment.",
     retry_after=2,
 )
