@@ -19,6 +19,7 @@ import pytest
 
 KINDS = {"fault": "Faults", "race": "Races", "attack": "Attacks"}
 ENV = "WINGMAN_RELIABILITY_REPORT"
+SHOWN_ENV = ("WINGMAN_REQUIRE_POSTGRES", "WINGMAN_REQUIRE_BROWSER")
 CASE_PROPERTY = "reliability_case"
 DATABASE_PROPERTY = "reliability_database"
 FIGURE_PROPERTY = "reliability"
@@ -85,7 +86,9 @@ class ReliabilityReport:
         return groups
 
     def markdown(self) -> str:
-        command = "python -m pytest " + shlex.join(self.config.invocation_params.args)
+        shown = [ENV, *SHOWN_ENV]  # not DATABASE_URL / REDIS_URL: they may hold passwords
+        settings = [f"{name}={shlex.quote(os.environ[name])}" for name in shown if os.environ.get(name)]
+        command = " ".join([*settings, "python -m pytest", shlex.join(self.config.invocation_params.args)])
         lines = [
             "# Reliability",
             "",
@@ -94,7 +97,7 @@ class ReliabilityReport:
             "",
             f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"- database: {self.database()}",
-            f"- command: `{ENV}={os.environ.get(ENV, '')} {command}`",
+            f"- command: `{command.strip()}`",
         ]
         groups = self.grouped()
         for kind, title in KINDS.items():
