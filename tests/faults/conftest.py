@@ -266,6 +266,16 @@ class PageClient(ApiClient):
         return self.request("POST", path, data=data or {}, allow_redirects=False)
 
 
+def warm_up(session, *clients: ApiClient, rounds: int = 4) -> None:
+    """Read the session a few times over fresh connections, so that every worker has served the API and
+    the pages once (a worker's first request loads the URLconf; a replaced worker starts cold)."""
+    for _ in range(rounds):
+        for client in clients:
+            client.http.close()
+            path = f"/sessions/{session.pk}/" if isinstance(client, PageClient) else f"/api/sessions/{session.pk}/"
+            assert client.request("GET", path).status_code == 200
+
+
 def flashes(response: requests.Response) -> list[str]:
     """The messages a redirect carries to the next page (Django's cookie message storage)."""
     value = response.cookies.get("messages")

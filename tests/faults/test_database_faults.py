@@ -20,7 +20,15 @@ from sessions_app.models import SessionEvent, WingmanSession
 from sessions_app.services import notes_digest
 from tests.conftest import snapshot_db
 
-from .conftest import APP_NAME, assert_503_retry_after, assert_database_whole, connect_params, flashes, wait_until
+from .conftest import (
+    APP_NAME,
+    assert_503_retry_after,
+    assert_database_whole,
+    connect_params,
+    flashes,
+    wait_until,
+    warm_up,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -238,6 +246,7 @@ def test_a_held_row_lock_is_a_quick_503(server, row_lock, make_session, alice, b
     }
     answers: list[tuple[str, float, requests.Response]] = []
     health: list[float] = []
+    warm_up(due, alice_api, bob_api, alice_page, bob_page)  # time the lock, not a cold worker
     before = snapshot_db()
 
     with row_lock(due.pk):
