@@ -25,6 +25,8 @@ from sessions_app.models import (
     WingmanSession,
 )
 
+pytest_plugins = ["tests.reliability", "pytester"]
+
 PASSWORD = "correct-horse-battery"
 
 

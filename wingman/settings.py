@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A page view that hits a database fault (lock timeout, dropped connection) answers the 503 page.
+    "sessions_app.unavailable.DatabaseUnavailableMiddleware",
     # Last: turns a login refused for too many failures into 429 (sessions_app.logins).
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,6 +107,29 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 
+# Web requests get short PostgreSQL timeouts, so a row lock held too long or
+# a runaway query becomes a quick 503 (database_busy, see
+# sessions_app/unavailable.py) instead of a worker stuck past gunicorn's
+# timeout. They are libpq connection options, sent once per connection, never
+# as an extra statement per request. wingman/wsgi.py marks the process as web
+# (WINGMAN_PROCESS=web) before this file is read; manage.py (migrate, the
+# benchmark, cron commands, runserver) does not, and keeps the server's
+# defaults. Whatever DATABASE_URL itself says about the same settings wins.
+WEB_PROCESS = os.environ.get("WINGMAN_PROCESS", "") == "web"
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 2000)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3)
+
+
+def with_web_timeouts(options: dict) -> dict:
+    """PostgreSQL connection OPTIONS plus the web timeouts (later -c settings override earlier ones)."""
+    ours = f"-c lock_timeout={DB_LOCK_TIMEOUT_MS} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+    merged = dict(options)
+    merged["options"] = f"{ours} {merged['options']}" if merged.get("options") else ours
+    merged.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    return merged
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
@@ -114,6 +139,8 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
+    if WEB_PROCESS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"]["OPTIONS"] = with_web_timeouts(DATABASES["default"].get("OPTIONS", {}))
 else:
     DATABASES = {
         "default": {

@@ -15,13 +15,14 @@ from http import HTTPStatus
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from ..errors import Conflict, DomainError, InvalidInput, NotFound, NotParticipant, RuleViolation, VersionMismatch
+from ..unavailable import database_fault
 
 logger = logging.getLogger(__name__)
 
@@ -131,11 +132,11 @@ def exception_handler(exc, context) -> HttpResponse | None:
         return problem_response(request, status=422, code="parse_error", detail="The JSON is nested too deeply.")
     if isinstance(exc, RequestDataTooBig):
         return problem_response(request, status=413, code="payload_too_large", detail=str(exc))
-    if isinstance(exc, OperationalError | InterfaceError):
-        logger.error("database unavailable", exc_info=exc)
-        return problem_response(request, status=503, code="service_unavailable",
-                                detail="A service the API depends on is unavailable; nothing was changed.",
-                                headers={"Retry-After": "5"})
+    fault = database_fault(exc)
+    if fault is not None:
+        logger.warning("database %s: %s", fault.code, exc)
+        return problem_response(request, status=503, code=fault.code, title=fault.title, detail=fault.detail,
+                                headers={"Retry-After": str(fault.retry_after)})
     if isinstance(exc, DatabaseError):
         return None  # a real bug: let Django log it and answer 500
     if not isinstance(exc, drf.APIException):

@@ -1,7 +1,7 @@
 """Races on PostgreSQL: two threads, each with its own connection, released together by a barrier.
 
 SQLite serialises every write, so these say so and skip there; CI (WINGMAN_REQUIRE_POSTGRES=1) fails instead.
-Run with -s to see the figures.
+The figures go to docs/RELIABILITY.md (tests/reliability.py).
 """
 
 import threading
@@ -52,7 +52,8 @@ def require_postgres() -> None:
 
 
 @pytest.mark.slow
-def test_both_confirming_at_once_completes_exactly_once(make_session, alice, bob):
+@pytest.mark.reliability("race", "both buddies confirm at the same instant")
+def test_both_confirming_at_once_completes_exactly_once(make_session, alice, bob, record_property):
     require_postgres()
     sessions = [make_session(starts_in=-timedelta(minutes=20)) for _ in range(RUNS)]
     started = time.monotonic()
@@ -71,8 +72,8 @@ def test_both_confirming_at_once_completes_exactly_once(make_session, alice, bob
 
     completions = SessionEvent.objects.filter(kind="completed").values_list("session_id", flat=True)
     rows = ReputationLedger.objects.filter(reason="completion")
-    print(f"\nconfirm race: {RUNS} runs, {successes} successful calls, {errors} errors, "
-          f"{len(completions)} completions, {rows.count()} ledger rows, {elapsed:.2f} s")
+    record_property("reliability", f"{RUNS} runs: {successes} successful calls, {errors} errors, "
+                    f"{len(completions)} completions, {rows.count()} ledger rows, {elapsed:.1f} s")
     assert successes == 2 * RUNS and errors == 0
     assert sorted(completions) == sorted(s.pk for s in sessions)  # one completion event per session
     assert WingmanSession.objects.filter(status="completed").count() == RUNS
@@ -85,7 +86,8 @@ def test_both_confirming_at_once_completes_exactly_once(make_session, alice, bob
 
 
 @pytest.mark.slow
-def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alice_dave_match, alice):
+@pytest.mark.reliability("race", "one user starts two sessions at the same instant")
+def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alice_dave_match, alice, record_property):
     require_postgres()
     started = time.monotonic()
     successes = conflicts = 0
@@ -109,13 +111,14 @@ def test_starting_two_sessions_at_once_leaves_one_in_progress(make_session, alic
         UserProfile.objects.update(running_session=None)
     elapsed = time.monotonic() - started
 
-    print(f"\nstart race: {RUNS} runs, {successes} starts, {conflicts} conflicts, {elapsed:.2f} s")
+    record_property("reliability", f"{RUNS} runs: {successes} starts, {conflicts} conflicts, {elapsed:.1f} s")
     assert (successes, conflicts) == (RUNS, RUNS)
     assert SessionEvent.objects.filter(kind="started").count() == RUNS
 
 
 @pytest.mark.slow
-def test_two_stale_sweeps_at_once_close_each_session_once(make_session, alice, bob):
+@pytest.mark.reliability("race", "two stale-session sweeps at the same instant")
+def test_two_stale_sweeps_at_once_close_each_session_once(make_session, alice, bob, record_property):
     require_postgres()
     checked_in = timezone.now() - timedelta(hours=50)
     for index in range(RUNS):
@@ -128,7 +131,8 @@ def test_two_stale_sweeps_at_once_close_each_session_once(make_session, alice, b
 
     assert not any(isinstance(o, Exception) for o in outcomes), outcomes
     closed = {kind: sum(o[kind] for o in outcomes) for kind in ("cancelled", "completed")}
-    print(f"\nstale sweep race: {RUNS} stale sessions, two sweeps closed {closed}, {elapsed:.2f} s")
+    record_property("reliability", f"{RUNS} stale sessions: two sweeps closed {closed['cancelled']} as cancelled "
+                    f"and {closed['completed']} as completed, {elapsed:.1f} s")
     assert closed == {"cancelled": RUNS // 2, "completed": RUNS // 2}
     assert SessionEvent.objects.filter(kind="expired").count() == RUNS
     assert not WingmanSession.objects.filter(status__in=["scheduled", "in_progress"]).exists()
