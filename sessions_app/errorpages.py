@@ -8,9 +8,11 @@ answer to a database fault (see sessions_app/unavailable.py).
 
 import sys
 
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+
+from .api.problems import problem_response
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -18,12 +20,6 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def _problem(request: HttpRequest, *, status: int, code: str, title: str, detail: str) -> HttpResponse:
-    try:
-        from sessions_app.api.problems import problem_response
-    except ImportError:  # the API's own renderer is optional for the pages
-        body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-                "instance": request.path, "code": code}
-        return JsonResponse(body, status=status, content_type="application/problem+json")
     return problem_response(request, status=status, code=code, title=title, detail=detail)
 
 

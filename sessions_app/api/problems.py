@@ -173,9 +173,3 @@ def api_not_found(request, *args, **kwargs) -> HttpResponse:
     """Any /api/ URL that names no endpoint."""
     return problem_response(request, status=404, code="not_found",
                             detail=f"There is no API endpoint at {request.path}.")
-
-
-def api_server_error(request, *args, **kwargs) -> HttpResponse:
-    """For the site's handler500 under /api/: nothing about the failure leaks."""
-    return problem_response(request, status=500, code="server_error",
-                            detail="Something went wrong on our side; it has been logged.")
