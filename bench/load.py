@@ -9,6 +9,7 @@ percentiles, which `parse` reads.
 """
 
 import json
+import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ end
 """
 
 ROTATING = r"""
-local threads, lines = {threads}, {{}}
+local threads, lines, nonce = {threads}, {{}}, "{nonce}"
 counter = 0  -- globals: the prelude's setup() sets thread_no, done() reads counter
 thread_no = 0
 init = function(args)
@@ -59,7 +60,7 @@ request = function()
   local headers = {{}}
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Authorization"] = "Bearer " .. item[2]
-  local body = item[3]:gsub("{{n}}", tostring(counter))
+  local body = item[3]:gsub("{{n}}", nonce .. "-" .. counter)  -- never the text of an earlier run
   return wrk.format(wrk.method, item[1], headers, body)
 end
 """
@@ -106,7 +107,7 @@ def script(kind: Kind, workdir: Path, connections: int) -> Path:
     if kind.rotate:
         data = workdir / f"{kind.key}.tsv"
         data.write_text("".join(f"{p}\t{t}\t{b}\n" for p, t, b in kind.rotate))
-        lines.append(ROTATING.format(threads=threads_for(connections), data=data))
+        lines.append(ROTATING.format(threads=threads_for(connections), data=data, nonce=secrets.token_hex(4)))
     path = workdir / f"{kind.key}-c{connections}.lua"
     path.write_text("\n".join(lines) + "\n" + DONE)
     return path

@@ -85,7 +85,7 @@ def main() -> int:
     bootstrap()
     parser = argparse.ArgumentParser(description="Measure the app under gunicorn against a bare Django view.")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=2, help="length of each wrk run")
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated wrk connection counts")
     parser.add_argument("--confirms", type=int, default=30_000, help="fresh sessions prepared for POST confirm")
     parser.add_argument("--keep", action="store_true", help="keep the database (and the work folder) afterwards")
@@ -189,7 +189,11 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
     say(f"servers up: product {product.url} ({len(rss_start['product'])} workers), floor {floor.url}")
 
     def one(server, kind, connections, seconds):
-        return load.run(server.url, kind, connections=connections, seconds=seconds, workdir=workdir)
+        result = load.run(server.url, kind, connections=connections, seconds=seconds, workdir=workdir)
+        # wrk hangs up when its time is over, but the server still works off what was sent: wait until
+        # it answers promptly again, so no run pays for the one before.
+        settle(server.url + (plan.floor.path if server is floor else "/healthz"))
+        return result
 
     say("warming up")
     for kind in [plan.floor, *plan.kinds]:
@@ -216,25 +220,45 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
 
     profiles = []
     if not args.no_profile:
+        for server in (product, floor):
+            server.stop()
+            servers.remove(server)
+        # A server of its own without worker recycling, so the sampled worker lives through the recording.
+        profiled = gunicorn.start("profile", "wingman.wsgi", env, workdir, ready_path="/healthz",
+                                  extra_env={"GUNICORN_MAX_REQUESTS": "0"})
+        servers.append(profiled)
         for key in ("get_jwt", "get_jwt_304"):
             kind = plan.kind(key)
             say(f"profiling {kind.label} with py-spy")
             runner = subprocess.Popen(
-                [load.WRK, "-t", "2", "-c", "16", "-d", "22s", "-s", str(load.script(kind, workdir, 16)),
-                 product.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [load.WRK, "-t", "2", "-c", "16", "-d", "120s", "-s", str(load.script(kind, workdir, 16)),
+                 profiled.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            svg = workdir / f"profile-{key}.svg"
+            raw = workdir / f"profile-{key}.txt"
             try:
-                time.sleep(1)
-                svg = workdir / f"profile-{key}.svg"
-                raw = workdir / f"profile-{key}.txt"
-                profile.record(product.process.pid, 9, svg, "flamegraph")
-                profile.record(product.process.pid, 9, raw, "raw")
+                time.sleep(2)  # past the first requests' lazy imports
+                profile.record(profiled.worker_pids()[0], 10, {"flamegraph": svg, "raw": raw})
             finally:
-                runner.wait(timeout=60)
+                runner.terminate()
+                runner.wait(timeout=30)
             samples, shares, top = profile.summarise(raw)
             profiles.append({"key": key, "label": kind.label, "svg": svg, "samples": samples, "shares": shares,
                              "top": top})
     return {"measurements": measurements, "counts": counts, "rss_start": rss_start, "rss_end": rss_end,
             "profiles": profiles}
+
+
+def settle(url: str, *, prompt: float = 0.03, longest: float = 5.0) -> None:
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(url, timeout=longest) as answer:
+                answer.read()
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() - started < prompt:
+            return
 
 
 def count(base_url: str, kind) -> dict:
@@ -258,7 +282,7 @@ def count(base_url: str, kind) -> dict:
 
 
 def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> None:
-    from bench import profile, report
+    from bench import profile, readme, report
 
     folder.mkdir(parents=True, exist_ok=True)
     labels = {plan.floor.key: plan.floor.label, **{k.key: k.label for k in plan.kinds}}
@@ -267,7 +291,7 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
     rss = {side: (result["rss_start"][side], result["rss_end"][side]) for side in ("product", "floor")}
     build = result["build"]
     header = (
-        f"## Bench run {when}\n\n"
+        f"### Bench run {when}\n\n"
         f"{platform.node()}: {os.cpu_count()} cores, PostgreSQL and Redis on loopback; "
         f"{args.rounds} rounds × {', '.join(map(str, levels))} connections, {args.seconds:g} s per wrk run, "
         f"floor and product alternating (a floor run before and after every three product runs).\n\n"
@@ -280,6 +304,8 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
     )
     table = report.markdown(rows, labels, result["counts"], header)
     (folder / "latest.md").write_text(table)
+    if folder.resolve() == (ROOT / "bench" / "results").resolve():
+        readme.show_latest(ROOT / "README.md", table, "bench/results/latency.png")
     report.plot(rows, labels, folder / "latency.png", f"Latency against concurrency ({when})")
     profile_parts = []
     for item in result["profiles"]:

@@ -46,3 +46,24 @@ def test_a_rotating_kind_sends_each_line_with_its_own_token(tmp_path):
     assert 'wrk.method = "POST"' in script
     lines = (tmp_path / "confirm.tsv").read_text().splitlines()
     assert lines[1] == '/api/session/b/notes\ttoken-b\t{"notes": "edit {n}"}'
+
+
+def test_the_readme_gets_the_latest_table_between_its_markers(tmp_path):
+    from bench import readme
+
+    path = tmp_path / "README.md"
+    path.write_text(f"# App\n\n## Benchmark\n\n{readme.START}\nold table\n{readme.END}\n\n## After\n")
+    assert readme.show_latest(path, "| new | table |\n", "bench/results/latency.png")
+    text = path.read_text()
+    assert "old table" not in text
+    assert "| new | table |" in text and "![Latency against concurrency](bench/results/latency.png)" in text
+    assert text.startswith("# App\n\n## Benchmark\n\n") and text.endswith(f"{readme.END}\n\n## After\n")
+
+
+def test_a_readme_without_markers_is_left_alone(tmp_path):
+    from bench import readme
+
+    path = tmp_path / "README.md"
+    path.write_text("# App\n")
+    assert not readme.show_latest(path, "| table |", "plot.png")
+    assert path.read_text() == "# App\n"
