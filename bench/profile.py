@@ -44,17 +44,17 @@ def record(pid: int, seconds: int, outputs: dict[str, Path]) -> None:
     for fmt, output in outputs.items():
         log = output.with_suffix(".log")  # py-spy's progress lines; a file never fills up like a pipe
         command = [str(PY_SPY), "record", "--pid", str(pid), "--idle", "--nonblocking", "--duration", str(seconds),
-                   "--rate", "200", "--format", fmt, "--output", str(output)]
+                   "--rate", "100", "--format", fmt, "--output", str(output)]
         runs.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("wb")), log))
     failures = []
     for run, log in runs:
         try:
-            run.wait(timeout=seconds + 60)
+            run.wait(timeout=seconds + 240)  # py-spy slows down a lot on a busy machine
         except subprocess.TimeoutExpired:
             run.terminate()
             run.wait()
         if run.returncode != 0:
-            failures.append(log.read_text(errors="replace")[-2000:])
+            failures.append(f"exit {run.returncode}: " + log.read_text(errors="replace")[-2000:])
     if failures:
         raise RuntimeError("py-spy failed: " + "\n".join(failures))
 

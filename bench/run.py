@@ -140,6 +140,10 @@ def main() -> int:
         result = measure(plan, env, workdir, levels, args, servers)
         result["build"] = {"seconds": round(build_seconds, 1), "steps": filled.steps, "counts": filled.counts}
         write_results(Path(args.results), plan, result, args, levels)
+        while servers:
+            servers.pop().stop()
+        if not args.no_profile:
+            write_profiles(Path(args.results), profile_hot_path(plan, env, workdir, servers))
         say(f"done in {time.perf_counter() - started:.0f} s; results in {args.results}")
     finally:
         for server in servers:
@@ -162,7 +166,7 @@ def main() -> int:
 
 
 def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: list) -> dict:
-    from bench import load, profile
+    from bench import load
     from bench import servers as gunicorn
     from bench.report import Measurement
 
@@ -218,34 +222,42 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
                 "req/s")
     rss_end = {"product": product.worker_rss_mb(), "floor": floor.worker_rss_mb()}
 
+    return {"measurements": measurements, "counts": counts, "rss_start": rss_start, "rss_end": rss_end}
+
+
+def profile_hot_path(plan, env: dict, workdir: Path, servers: list) -> list[dict]:
+    """py-spy on one worker of a fresh product server while wrk sends GET session (200, then 304)."""
+    from bench import load, profile
+    from bench import servers as gunicorn
+
+    # A server of its own without worker recycling, so the sampled worker lives through the recording.
+    profiled = gunicorn.start("profile", "wingman.wsgi", env, workdir, ready_path="/healthz",
+                              extra_env={"GUNICORN_MAX_REQUESTS": "0"})
+    servers.append(profiled)
     profiles = []
-    if not args.no_profile:
-        for server in (product, floor):
-            server.stop()
-            servers.remove(server)
-        # A server of its own without worker recycling, so the sampled worker lives through the recording.
-        profiled = gunicorn.start("profile", "wingman.wsgi", env, workdir, ready_path="/healthz",
-                                  extra_env={"GUNICORN_MAX_REQUESTS": "0"})
-        servers.append(profiled)
-        for key in ("get_jwt", "get_jwt_304"):
-            kind = plan.kind(key)
-            say(f"profiling {kind.label} with py-spy")
-            runner = subprocess.Popen(
-                [load.WRK, "-t", "2", "-c", "16", "-d", "120s", "-s", str(load.script(kind, workdir, 16)),
-                 profiled.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            svg = workdir / f"profile-{key}.svg"
-            raw = workdir / f"profile-{key}.txt"
-            try:
-                time.sleep(2)  # past the first requests' lazy imports
-                profile.record(profiled.worker_pids()[0], 10, {"flamegraph": svg, "raw": raw})
-            finally:
-                runner.terminate()
-                runner.wait(timeout=30)
-            samples, shares, top = profile.summarise(raw)
-            profiles.append({"key": key, "label": kind.label, "svg": svg, "samples": samples, "shares": shares,
-                             "top": top})
-    return {"measurements": measurements, "counts": counts, "rss_start": rss_start, "rss_end": rss_end,
-            "profiles": profiles}
+    for key in ("get_jwt", "get_jwt_304"):
+        kind = plan.kind(key)
+        say(f"profiling {kind.label} with py-spy")
+        runner = subprocess.Popen(
+            [load.WRK, "-t", "2", "-c", "16", "-d", "600s", "-s", str(load.script(kind, workdir, 16)),
+             profiled.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        svg = workdir / f"profile-{key}.svg"
+        raw = workdir / f"profile-{key}.txt"
+        try:
+            time.sleep(2)  # past the first requests' lazy imports
+            profile.record(profiled.worker_pids()[0], 8, {"flamegraph": svg, "raw": raw})
+        except RuntimeError as error:
+            say(f"  {error}")
+            continue
+        finally:
+            runner.terminate()
+            runner.wait(timeout=30)
+        samples, shares, top = profile.summarise(raw)
+        profiles.append({"key": key, "label": kind.label, "svg": svg, "samples": samples, "shares": shares,
+                         "top": top})
+    profiled.stop()
+    servers.remove(profiled)
+    return profiles
 
 
 def settle(url: str, *, prompt: float = 0.03, longest: float = 5.0) -> None:
@@ -282,7 +294,7 @@ def count(base_url: str, kind) -> dict:
 
 
 def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> None:
-    from bench import profile, readme, report
+    from bench import readme, report
 
     folder.mkdir(parents=True, exist_ok=True)
     labels = {plan.floor.key: plan.floor.label, **{k.key: k.label for k in plan.kinds}}
@@ -307,20 +319,26 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
     if folder.resolve() == (ROOT / "bench" / "results").resolve():
         readme.show_latest(ROOT / "README.md", table, "bench/results/latency.png")
     report.plot(rows, labels, folder / "latency.png", f"Latency against concurrency ({when})")
-    profile_parts = []
-    for item in result["profiles"]:
-        target = folder / f"profile-{item['key']}.svg"
-        shutil.copyfile(item["svg"], target)
-        profile_parts.append(profile.markdown(f"{item['label']} at 16 connections ([flame graph]({target.name}))",
-                                              item["samples"], item["shares"], item["top"]))
-    if profile_parts:
-        (folder / "profile.md").write_text(f"## py-spy profile, {when}\n\n" + "\n".join(profile_parts))
     (folder / "latest.json").write_text(json.dumps({
         "when": when, "rounds": args.rounds, "seconds": args.seconds, "concurrency": levels,
         "build": build, "counts": result["counts"], "rss_start": result["rss_start"], "rss_end": result["rss_end"],
         "rows": report.as_dicts(rows), "measurements": report.as_dicts(result["measurements"]),
     }, indent=1, default=str))
     print(table)
+
+
+def write_profiles(folder: Path, profiles: list[dict]) -> None:
+    from bench import profile
+
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    parts = []
+    for item in profiles:
+        target = folder / f"profile-{item['key']}.svg"
+        shutil.copyfile(item["svg"], target)
+        parts.append(profile.markdown(f"{item['label']} at 16 connections ([flame graph]({target.name}))",
+                                      item["samples"], item["shares"], item["top"]))
+    if parts:
+        (folder / "profile.md").write_text(f"## py-spy profile, {when}\n\n" + "\n".join(parts))
 
 
 def _rss(sizes: dict) -> str:

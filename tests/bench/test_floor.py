@@ -17,7 +17,7 @@ def test_it_reads_the_session_with_one_query(client, session, floor_urls, django
     assert response.status_code == 200
     body = response.json()
     session.refresh_from_db()
-    assert body["id"] == str(session.pk)
+    assert uuid.UUID(body["id"]) == session.pk
     assert body["status"] == session.status
     assert body["version"] == session.version
     assert body["venue_name"] == session.venue_name
