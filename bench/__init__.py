@@ -1,0 +1,1 @@
+"""The performance bench: `python3 bench/run.py` (see README, "Benchmark")."""

@@ -1,0 +1,102 @@
+"""py-spy on a gunicorn worker of the product under load: a flame graph and a "where the time goes" summary.
+
+py-spy samples one worker with idle frames included (--idle), because a
+thread waiting on a network round trip to PostgreSQL or Redis is exactly
+what we want to see. The summary counts only samples taken inside a request
+(below gthread's handle_request), grouped by what the frames belong to.
+"""
+
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+PY_SPY = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy"
+
+# Each sample inside a request goes to exactly one place, so the shares add up to 100%.
+# First, what a sample is part of, wherever the frame stands in its stack:
+WITHIN = [
+    ("connection health check (`SELECT 1` round trip)", ("is_usable (django/db/backends/postgresql",)),
+    ("the per-request log line (logging, JSON, write to stderr)", ("logging/__init__.py",)),
+]
+# Otherwise the frame nearest the leaf that says where the time is spent:
+NEAREST = [
+    ("SQL round trips (psycopg: send, wait, read)", ("psycopg/",)),
+    ("Redis copy unpickling", ("django_redis/serializers",)),
+    ("Redis round trips", ("redis/",)),
+    ("JWT decoding and checking", ("jwt/", "rest_framework_simplejwt/")),
+    ("JSON rendering", ("rest_framework/renderers.py", "json/")),
+    ("DRF serializers and fields", ("rest_framework/serializers.py", "rest_framework/fields.py",
+                                    "rest_framework/relations.py")),
+    ("Django ORM (building SQL, making model instances)", ("django/db/",)),
+    ("Django templates", ("django/template/",)),
+    ("gunicorn (reading, parsing, writing the socket)", ("gunicorn/",)),
+    ("app code (sessions_app)", ("sessions_app/",)),
+    ("DRF views, authentication, throttling", ("rest_framework/",)),
+    ("Django request handling, middleware, URL routing", ("django/",)),
+]
+OTHER = "other (standard library, imports)"
+REQUEST_FRAME = "handle_request (gunicorn/workers/gthread.py"
+
+
+def record(pid: int, seconds: int, outputs: dict[str, Path]) -> None:
+    """Sample worker `pid` for `seconds`, into one output per format ("flamegraph", "raw") at once."""
+    runs = []
+    for fmt, output in outputs.items():
+        log = output.with_suffix(".log")  # py-spy's progress lines; a file never fills up like a pipe
+        command = [str(PY_SPY), "record", "--pid", str(pid), "--idle", "--nonblocking", "--duration", str(seconds),
+                   "--rate", "100", "--format", fmt, "--output", str(output)]
+        runs.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("wb")), log))
+    failures = []
+    for run, log in runs:
+        try:
+            run.wait(timeout=seconds + 240)  # py-spy slows down a lot on a busy machine
+        except subprocess.TimeoutExpired:
+            run.terminate()
+            run.wait()
+        if run.returncode != 0:
+            failures.append(f"exit {run.returncode}: " + log.read_text(errors="replace")[-2000:])
+    if failures:
+        raise RuntimeError("py-spy failed: " + "\n".join(failures))
+
+
+def place_of(frames: list[str]) -> str:
+    """The one place a sample's time belongs to (frames from the root to the leaf)."""
+    for label, needles in WITHIN:
+        if any(needle in frame for frame in frames for needle in needles):
+            return label
+    for frame in reversed(frames):
+        for label, needles in NEAREST:
+            if any(needle in frame for needle in needles):
+                return label
+    return OTHER
+
+
+def summarise(raw: Path) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
+    """(request samples, share per place, top own-time frames) from py-spy's collapsed stacks."""
+    places: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if REQUEST_FRAME not in stack:
+            continue
+        count = int(count_text)
+        frames = stack.split(";")
+        total += count
+        places[place_of(frames)] += count
+        leaves[frames[-1]] += count
+    if not total:
+        return 0, [], []
+    shares = [(label, count / total) for label, count in places.most_common()]
+    top = [(frame, count / total) for frame, count in leaves.most_common(15)]
+    return total, shares, top
+
+
+def markdown(title: str, samples: int, shares, top) -> str:
+    lines = [f"### {title}", "", f"{samples:,} samples inside requests of one worker (idle frames included: "
+             "waiting on a socket or for the GIL counts).", "",
+             "| where the time goes | share of request time |", "|---|---:|"]
+    lines += [f"| {label} | {share:.0%} |" for label, share in shares]
+    lines += ["", "Top frames by own time:", "", "| frame | share |", "|---|---:|"]
+    lines += [f"| `{frame}` | {share:.1%} |" for frame, share in top]
+    return "\n".join(lines) + "\n"
