@@ -177,6 +177,19 @@ class WingmanSession(PairOfUsers):
         related_name="+",
     )
 
+    # The pending reschedule proposal, if any (at most one; a newer one replaces it). Kept on the
+    # row so reading a session costs no extra query; it lapses at the current scheduled_time.
+    reschedule_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reschedule_time = models.DateTimeField(null=True, blank=True)
+    reschedule_venue_name = models.CharField(max_length=200, blank=True, default="")
+    reschedule_proposed_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         db_table = "wingman_sessions"
         ordering = ["-scheduled_time"]
@@ -194,6 +207,13 @@ class WingmanSession(PairOfUsers):
                 name="session_completed_has_time",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="session_version_positive"),
+            models.CheckConstraint(
+                condition=Q(reschedule_proposed_by__isnull=True, reschedule_time__isnull=True,
+                            reschedule_proposed_at__isnull=True)
+                | Q(reschedule_proposed_by__isnull=False, reschedule_time__isnull=False,
+                    reschedule_proposed_at__isnull=False),
+                name="session_reschedule_whole",
+            ),
         ]
         indexes = [
             # History of one user, newest first, optionally by status.
@@ -279,6 +299,16 @@ class WingmanSession(PairOfUsers):
     def is_paused(self) -> bool:
         return self.paused_at is not None
 
+    @property
+    def has_reschedule_proposal(self) -> bool:
+        """A proposal is on the row (whether it still counts is rules.pending_reschedule's call)."""
+        return self.reschedule_proposed_by_id is not None
+
+    def clear_reschedule_proposal(self) -> None:
+        self.reschedule_proposed_by = None
+        self.reschedule_time = self.reschedule_proposed_at = None
+        self.reschedule_venue_name = ""
+
 
 def buddy_of(role: str) -> str:
     return "user2" if role == "user1" else "user1"
@@ -352,6 +382,10 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", "Closed as expired"
     PROFILE_UPDATED = "profile_updated", "Profile updated"
     MATCH_STATUS_CHANGED = "match_status_changed", "Match status changed"
+    RESCHEDULE_PROPOSED = "reschedule_proposed", "Proposed a new time"
+    RESCHEDULE_DECLINED = "reschedule_declined", "Declined the new time"
+    RESCHEDULE_WITHDRAWN = "reschedule_withdrawn", "Withdrew the new time"
+    RESCHEDULED = "rescheduled", "Rescheduled"
 
 
 class SessionEvent(models.Model):
@@ -404,6 +438,8 @@ class LedgerReason(models.TextChoices):
     COMPLETION_REVERSED = "completion_reversed", "Completion reversed by a moderator"
     LATE_CANCEL_REVERSED = "late_cancel_reversed", "Late-cancel penalty reversed by a moderator"
     NO_SHOW_REVERSED = "no_show_reversed", "No-show reversed by a moderator"
+    LATE_RESCHEDULE = "late_reschedule", "Late reschedule"
+    LATE_RESCHEDULE_REVERSED = "late_reschedule_reversed", "Late-reschedule penalty reversed by a moderator"
 
 
 # How each ledger reason moves the counters besides reputation.
@@ -414,6 +450,8 @@ LEDGER_COUNTER_EFFECTS: dict[str, dict[str, int]] = {
     LedgerReason.NO_SHOW_REVERSED: {"no_show_count": -1},
     LedgerReason.LATE_CANCEL: {},
     LedgerReason.LATE_CANCEL_REVERSED: {},
+    LedgerReason.LATE_RESCHEDULE: {},
+    LedgerReason.LATE_RESCHEDULE_REVERSED: {},
 }
 
 

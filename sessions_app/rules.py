@@ -46,6 +46,11 @@ def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: dat
         raise NotParticipant("You are not part of this match.")
     if match.status != SCHEDULABLE_MATCH_STATUS:
         raise RuleViolation("Sessions can be scheduled only for an accepted match.", code="match_not_accepted")
+    check_session_time(scheduled_time, now)
+
+
+def check_session_time(scheduled_time: datetime, now: datetime) -> None:
+    """A session's time (new or proposed) lies in the coming year."""
     if scheduled_time <= now:
         raise RuleViolation("The scheduled time must be in the future.", code="time_in_past")
     if scheduled_time > now + MAX_SCHEDULE_AHEAD:
@@ -156,10 +161,64 @@ def check_cancel(session: WingmanSession, role: str, now: datetime) -> None:
 
 
 def cancel_penalty(session: WingmanSession, role: str, now: datetime) -> int:
-    """Half the canceller's challenge points, rounded up, when cancelling late."""
+    """Half the canceller's challenge points, rounded up, when cancelling late.
+
+    A late reschedule costs the same: called with the time the proposal was made.
+    """
     if now > session.scheduled_time - LATE_CANCEL_WINDOW:
         return math.ceil(session.challenge_snapshot(role)["points"] / 2)
     return 0
+
+
+# --- rescheduling: one pending proposal, stored on the session row ----------------------------
+
+
+def pending_reschedule(session: WingmanSession, now: datetime) -> bool:
+    """Is a proposal waiting for an answer? It lapses when the session starts, ends or reaches its time."""
+    return (session.has_reschedule_proposal and session.status == SessionStatus.SCHEDULED
+            and now < session.scheduled_time)
+
+
+def _require_not_started(session: WingmanSession, now: datetime) -> None:
+    _require_open(session)
+    if session.status != SessionStatus.SCHEDULED:
+        raise RuleViolation("A session that has started can no longer be rescheduled.", code="already_started")
+    if now >= session.scheduled_time:
+        raise RuleViolation("The session's time has come; it can no longer be rescheduled.",
+                            code="reschedule_too_late")
+
+
+def check_reschedule(session: WingmanSession, role: str, now: datetime) -> None:
+    """Either participant may propose a new time (replacing any pending proposal) until the session's time."""
+    _require_not_started(session, now)
+
+
+def check_reschedule_proposal(session: WingmanSession, scheduled_time: datetime, venue_name: str,
+                              now: datetime) -> None:
+    """The proposed time is a valid session time and the proposal changes something."""
+    check_session_time(scheduled_time, now)
+    if scheduled_time == session.scheduled_time and venue_name in ("", session.venue_name):
+        raise RuleViolation("That is the session's current time and venue.", code="reschedule_no_change")
+
+
+def _require_pending(session: WingmanSession, now: datetime) -> None:
+    _require_not_started(session, now)
+    if not pending_reschedule(session, now):
+        raise Conflict("No new time has been proposed.", code="no_reschedule_pending")
+
+
+def check_accept_reschedule(session: WingmanSession, role: str, now: datetime) -> None:
+    """The buddy of the proposer accepts, while the proposed time is still ahead."""
+    _require_pending(session, now)
+    if session.reschedule_proposed_by_id == session.user_id_for(role):
+        raise RuleViolation("Your buddy answers your proposal; you can withdraw it.", code="own_proposal")
+    if now >= session.reschedule_time:
+        raise RuleViolation("The proposed time has passed; propose another one.", code="proposed_time_passed")
+
+
+def check_decline_reschedule(session: WingmanSession, role: str, now: datetime) -> None:
+    """The buddy declines a pending proposal; the proposer withdraws it the same way."""
+    _require_pending(session, now)
 
 
 def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:
@@ -217,6 +276,9 @@ ACTION_CHECKS: dict[str, Callable[[WingmanSession, str, datetime], None]] = {
     "cancel": check_cancel,
     "no_show": check_no_show,
     "edit_notes": check_edit_notes,
+    "reschedule": check_reschedule,
+    "accept_reschedule": check_accept_reschedule,
+    "decline_reschedule": check_decline_reschedule,
 }
 
 

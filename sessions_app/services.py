@@ -432,6 +432,74 @@ def session_report_no_show(*, session_id: uuid.UUID, user, absent_user_id: int |
     return session
 
 
+# --- rescheduling ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_reschedule_propose(*, session_id: uuid.UUID, user, scheduled_time: datetime,
+                               venue_name: str | None = None) -> WingmanSession:
+    """Propose a new time (and optionally venue); it replaces any pending proposal, from either side."""
+    venue = clean_text(venue_name, field="venue_name", max_length=rules.VENUE_MAX_LENGTH)
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_reschedule(session, role, now)
+    rules.check_reschedule_proposal(session, scheduled_time, venue, now)
+    replaced = rules.pending_reschedule(session, now)
+    session.reschedule_proposed_by = user
+    session.reschedule_time = scheduled_time
+    session.reschedule_venue_name = venue
+    session.reschedule_proposed_at = now
+    _event(session, user, EventKind.RESCHEDULE_PROPOSED, scheduled_time=scheduled_time.isoformat(),
+           venue_name=venue, replaced=replaced)
+    _save(session)
+    return session
+
+
+@transaction.atomic
+def session_reschedule_accept(*, session_id: uuid.UUID, user) -> WingmanSession:
+    """The buddy accepts: the session moves; a late proposal costs its proposer the late-cancel penalty.
+
+    "Late" is measured when the proposal was made, against the time it would
+    replace; the ledger takes the penalty once per user and session.
+    """
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_accept_reschedule(session, role, now)
+    proposer_role = buddy_of(role)
+    penalty = rules.cancel_penalty(session, proposer_role, session.reschedule_proposed_at)
+    charged = False
+    if penalty:
+        _lock_participants(session)
+        charged = reputation_award(user_id=session.reschedule_proposed_by_id, session=session,
+                                   reason=LedgerReason.LATE_RESCHEDULE, points=-penalty)
+    moved = {"from": {"scheduled_time": session.scheduled_time.isoformat(), "venue_name": session.venue_name},
+             "to": {"scheduled_time": session.reschedule_time.isoformat(),
+                    "venue_name": session.reschedule_venue_name or session.venue_name}}
+    session.scheduled_time = session.reschedule_time
+    session.venue_name = session.reschedule_venue_name or session.venue_name
+    session.clear_reschedule_proposal()
+    _event(session, user, EventKind.RESCHEDULED, proposed_by=proposer_role, penalty=penalty if charged else 0,
+           **moved)
+    _save(session)
+    return session
+
+
+@transaction.atomic
+def session_reschedule_decline(*, session_id: uuid.UUID, user) -> WingmanSession:
+    """The buddy declines the pending proposal, or its proposer withdraws it."""
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_decline_reschedule(session, role, now)
+    own = session.reschedule_proposed_by_id == user.pk
+    session.clear_reschedule_proposal()
+    _event(session, user, EventKind.RESCHEDULE_WITHDRAWN if own else EventKind.RESCHEDULE_DECLINED)
+    _save(session)
+    return session
+
+
 # --- moderators' decisions ---------------------------------------------------------------
 
 
@@ -473,6 +541,7 @@ _REVERSALS = {
     LedgerReason.COMPLETION: LedgerReason.COMPLETION_REVERSED,
     LedgerReason.LATE_CANCEL: LedgerReason.LATE_CANCEL_REVERSED,
     LedgerReason.NO_SHOW: LedgerReason.NO_SHOW_REVERSED,
+    LedgerReason.LATE_RESCHEDULE: LedgerReason.LATE_RESCHEDULE_REVERSED,
 }
 _OUTCOME_COUNTERS = {SessionStatus.CANCELLED: "cancelled_sessions", SessionStatus.NO_SHOW: "no_show_sessions"}
 

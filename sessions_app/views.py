@@ -10,6 +10,7 @@ with JavaScript off.
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import rules, selectors, services
 from .conditional import etag_matches, private, session_etag
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
-from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error
+from .forms import HistoryFilterForm, NotesForm, RescheduleForm, ScheduleForm, add_domain_error
 from .models import UserProfile, WingmanSession, buddy_of
 from .services import notes_digest
 
@@ -188,6 +189,21 @@ def _timeline(session: WingmanSession) -> list[dict]:
     return lines
 
 
+def _reschedule_view(session: WingmanSession, user, allowed: dict, now: datetime, tz: str) -> dict:
+    """The reschedule card: the pending proposal (whose, when, where) and the form to propose another."""
+    pending = rules.pending_reschedule(session, now)
+    return {
+        "pending": pending,
+        "mine": pending and session.reschedule_proposed_by_id == user.pk,
+        "time": session.reschedule_time if pending else None,
+        "venue": (session.reschedule_venue_name or session.venue_name) if pending else "",
+        "form": RescheduleForm(tz=tz, initial={"scheduled_time": session.scheduled_time.astimezone(
+            ZoneInfo(tz)).replace(tzinfo=None)}),
+        "can_propose": allowed["reschedule"]["allowed"],
+        "late_window": rules.minutes(rules.LATE_CANCEL_WINDOW),
+    }
+
+
 def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserProfile, *,
                    allowed: dict, now: datetime, **extra) -> dict:
     role = session.role_of(request.user)
@@ -206,6 +222,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "timeline": _timeline(session),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
         "etag": session_etag(session, request.user, allowed, variant="p"),
+        "reschedule": _reschedule_view(session, request.user, allowed, now, viewer.timezone),
         "notes_digest": notes_digest(session.notes),
         "active_seconds": session.active_seconds_at(now),
         **extra,
@@ -275,6 +292,14 @@ def _no_show(*, session_id, user, request):
     return "No-show reported."
 
 
+def _reschedule(*, session_id, user, request):
+    form = RescheduleForm(request.POST, tz=_viewer(request).timezone)
+    if not form.is_valid():
+        raise InvalidInput("; ".join(message for errors in form.errors.values() for message in errors))
+    services.session_reschedule_propose(session_id=session_id, user=user, **form.cleaned_data)
+    return "New time proposed; your buddy can accept or decline it."
+
+
 # URL slug -> what the page does; each calls exactly one service.
 ACTIONS: dict[str, Callable] = {
     "check-in": _simple(services.session_check_in, "You checked in."),
@@ -284,6 +309,10 @@ ACTIONS: dict[str, Callable] = {
     "confirm": _confirm,
     "cancel": _cancel,
     "no-show": _no_show,
+    "reschedule": _reschedule,
+    "reschedule-accept": _simple(services.session_reschedule_accept, "New time accepted: the session has moved."),
+    "reschedule-decline": _simple(services.session_reschedule_decline,
+                                  "The proposal is off the table; the session keeps its time."),
 }
 
 

@@ -99,6 +99,12 @@ class CancelSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH)
 
 
+class RescheduleSerializer(serializers.Serializer):
+    scheduled_time = OffsetDateTimeField()
+    venue_name = StrictCharField(max_length=rules.VENUE_MAX_LENGTH, required=False, allow_blank=True,
+                                 help_text="Optional: a new venue; left out or empty keeps the current one.")
+
+
 class NoShowSerializer(serializers.Serializer):
     absent_user_id = StrictIntegerField(required=False, allow_null=True,
                                         help_text="Optional: must be your buddy.", **USER_ID)
@@ -166,10 +172,18 @@ class TimingSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
+class RescheduleProposalSerializer(serializers.Serializer):
+    proposed_by = serializers.IntegerField(help_text="The user id of the participant who proposed it.")
+    scheduled_time = serializers.DateTimeField()
+    venue_name = serializers.CharField(help_text="The venue the session would move to (the current one if unchanged).")
+    proposed_at = serializers.DateTimeField()
+
+
 # Nested parts are rendered by one shared instance each: to_representation keeps
 # no state, and building fresh serializers per session deep-copies every field.
 _PARTICIPANTS = ParticipantsSerializer()
 _TIMING = TimingSerializer()
+_RESCHEDULE = RescheduleProposalSerializer()
 
 
 def participant_data(session: WingmanSession, role: str) -> dict:
@@ -222,6 +236,7 @@ class SessionSerializer(SessionSummarySerializer):
     cancellation_penalty = serializers.IntegerField()
     no_show_user_id = serializers.IntegerField(allow_null=True)
     timing = serializers.SerializerMethodField()
+    reschedule = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
     @extend_schema_field(TimingSerializer)
@@ -237,6 +252,18 @@ class SessionSerializer(SessionSummarySerializer):
             "paused_at": session.paused_at,
             "completed_at": session.completed_at,
             "cancelled_at": session.cancelled_at,
+        })
+
+    @extend_schema_field(RescheduleProposalSerializer(allow_null=True))
+    def get_reschedule(self, session: WingmanSession) -> dict | None:
+        """The pending proposal, or null (none, or lapsed)."""
+        if not rules.pending_reschedule(session, self.context["now"]):
+            return None
+        return _RESCHEDULE.to_representation({
+            "proposed_by": session.reschedule_proposed_by_id,
+            "scheduled_time": session.reschedule_time,
+            "venue_name": session.reschedule_venue_name or session.venue_name,
+            "proposed_at": session.reschedule_proposed_at,
         })
 
     @extend_schema_field(AllowedActionsSerializer)

@@ -46,6 +46,7 @@ from .serializers import (
     NotesSerializer,
     ProfileSerializer,
     RefreshOnceSerializer,
+    RescheduleSerializer,
     ScheduleSerializer,
     SessionSerializer,
     SessionSummarySerializer,
@@ -230,6 +231,25 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def no_show(self, request, *args, **kwargs):
         return self.act(services.session_report_no_show,
                         absent_user_id=self.body(NoShowSerializer).get("absent_user_id"))
+
+    @lifecycle_schema("Propose a new time (and optionally venue); replaces any pending proposal",
+                      RescheduleSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reschedule(self, request, *args, **kwargs):
+        return self.act(services.session_reschedule_propose, **self.body(RescheduleSerializer))
+
+    @lifecycle_schema("Accept your buddy's proposed time: the session moves")
+    @action(detail=True, methods=["post"], url_path="reschedule/accept", url_name="reschedule-accept")
+    @idempotent
+    def reschedule_accept(self, request, *args, **kwargs):
+        return self.act(services.session_reschedule_accept)
+
+    @lifecycle_schema("Decline your buddy's proposed time, or withdraw your own")
+    @action(detail=True, methods=["post"], url_path="reschedule/decline", url_name="reschedule-decline")
+    @idempotent
+    def reschedule_decline(self, request, *args, **kwargs):
+        return self.act(services.session_reschedule_decline)
 
     @extend_schema(
         summary="Replace the shared notes (plain text, at most 5,000 characters)",

@@ -156,7 +156,10 @@ class Command(BaseCommand):
 
         # Coming up: tomorrow and next week.
         schedule(ab, "Market Hall", now + timedelta(days=1, hours=2), 1, 2, alice)
-        schedule(ab, "Jazz Cellar", now + timedelta(days=7), 3, 4, bob)
+        jazz = schedule(ab, "Jazz Cellar", now + timedelta(days=7), 3, 4, bob)
+        # bob would rather go a day later, somewhere else: alice can accept or decline.
+        services.session_reschedule_propose(session_id=jazz, user=bob, scheduled_time=now + timedelta(days=8),
+                                            venue_name="Blue Note Bar")
 
         # In progress right now: alice checked in ten minutes after it began.
         live = schedule(ab, "Corner Coffee House", now - timedelta(minutes=15), 0, 2, alice)
