@@ -12,17 +12,20 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .errors import Conflict, DomainError, InvalidInput, NotParticipant, RuleViolation
-from .models import MatchStatus, SessionStatus, WingmanMatch, WingmanSession, buddy_of
+from .models import DisputeStatus, MatchStatus, SessionStatus, WingmanMatch, WingmanSession, buddy_of
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=30)
 LATE_CANCEL_WINDOW = timedelta(hours=2)
 NO_SHOW_GRACE = timedelta(minutes=15)
 STALE_AFTER = timedelta(hours=48)
+DISPUTE_WINDOW = timedelta(hours=72)
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NOTES_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 500
 VENUE_MAX_LENGTH = 200
 DISPLAY_NAME_MAX_LENGTH = 100
+# The cancellation reason of sessions ended by a block (nobody's doing: no penalty, no dispute).
+BLOCKED_REASON = "blocked"
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -40,10 +43,13 @@ def require_participant(session: WingmanSession, user) -> str:
     return role
 
 
-def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: datetime) -> None:
-    """A member of an accepted match schedules a session in the coming year."""
+def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: datetime, *,
+                   blocked: bool = False) -> None:
+    """A member of an accepted match schedules a session in the coming year, unless one blocked the other."""
     if not match.has_member(user):
         raise NotParticipant("You are not part of this match.")
+    if blocked:
+        raise Conflict("Sessions can no longer be scheduled with this person.", code="blocked")
     if match.status != SCHEDULABLE_MATCH_STATUS:
         raise RuleViolation("Sessions can be scheduled only for an accepted match.", code="match_not_accepted")
     check_session_time(scheduled_time, now)
@@ -55,6 +61,20 @@ def check_session_time(scheduled_time: datetime, now: datetime) -> None:
         raise RuleViolation("The scheduled time must be in the future.", code="time_in_past")
     if scheduled_time > now + MAX_SCHEDULE_AHEAD:
         raise RuleViolation("Sessions can be scheduled at most a year ahead.", code="time_too_far")
+
+
+def check_block(match: WingmanMatch, user, *, already_blocked: bool) -> None:
+    """A member of a match blocks the other member, once."""
+    if not match.has_member(user):
+        raise NotParticipant("You are not part of this match.")
+    if already_blocked:
+        raise Conflict("You have already blocked this person.", code="already_blocked")
+
+
+def ended_by_block(session: WingmanSession) -> bool:
+    """Cancelled by the system because one participant blocked the other (match_block)."""
+    return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
+            and session.cancellation_reason == BLOCKED_REASON)
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -221,6 +241,34 @@ def check_decline_reschedule(session: WingmanSession, role: str, now: datetime) 
     _require_pending(session, now)
 
 
+# --- disputes ----------------------------------------------------------------------------------
+
+
+def dispute_closes_at(session: WingmanSession) -> datetime | None:
+    return session.finished_at + DISPUTE_WINDOW if session.finished_at else None
+
+
+def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
+    """Each participant may contest a final outcome once, within 72 hours, while no other dispute is open.
+
+    Sessions cancelled by a block are nobody's doing and cannot be disputed.
+    """
+    if not session.is_final:
+        raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
+    if ended_by_block(session):
+        raise RuleViolation("A session cancelled by a block cannot be disputed.", code="not_disputable")
+    if session.has_disputed(role):
+        raise Conflict("You have already disputed this session.", code="already_disputed")
+    dispute = session.current_dispute
+    if dispute is not None and dispute.status == DisputeStatus.OPEN:
+        raise Conflict("Your buddy has already disputed this outcome; a moderator will decide.",
+                       code="dispute_open")
+    closes_at = dispute_closes_at(session)
+    if closes_at is None or now > closes_at:
+        raise RuleViolation(f"An outcome can be disputed within {DISPUTE_WINDOW.days * 24} hours only.",
+                            code="dispute_window_closed")
+
+
 def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:
     """A participant can report only the buddy absent (naming the buddy is optional)."""
     if absent_user_id is not None and absent_user_id != session.user_id_for(buddy_of(role)):
@@ -279,6 +327,7 @@ ACTION_CHECKS: dict[str, Callable[[WingmanSession, str, datetime], None]] = {
     "reschedule": check_reschedule,
     "accept_reschedule": check_accept_reschedule,
     "decline_reschedule": check_decline_reschedule,
+    "dispute": check_dispute,
 }
 
 

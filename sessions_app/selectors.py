@@ -40,7 +40,7 @@ SESSION_ORDERING_LABELS = {
 
 
 def _with_people(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related("user1__profile", "user2__profile")
+    return queryset.select_related("user1__profile", "user2__profile", "current_dispute")
 
 
 def _participant_check(pk: uuid.UUID, user) -> tuple:

@@ -33,9 +33,14 @@ from .models import (
     LEDGER_COUNTER_EFFECTS,
     OPEN_STATUSES,
     ApproachChallenge,
+    Block,
+    Dispute,
+    DisputeStatus,
     EventKind,
     LedgerReason,
     MatchStatus,
+    Report,
+    ReportStatus,
     ReputationLedger,
     SessionEvent,
     SessionStatus,
@@ -200,6 +205,7 @@ def _close(session: WingmanSession, now: datetime, status: str) -> None:
     session.running_since = None
     session.paused_at = None
     session.status = status
+    session.finished_at = now  # the dispute window counts from here
 
 
 def reputation_award(*, user_id, session: WingmanSession, reason: str, points: int) -> bool:
@@ -292,8 +298,11 @@ def session_schedule(
     user1_challenge_id: uuid.UUID,
     user2_challenge_id: uuid.UUID,
 ) -> WingmanSession:
-    """Schedule a session of an accepted match the user belongs to (typed input, parsed at the edge)."""
-    match = WingmanMatch.objects.filter(pk=match_id).first()
+    """Schedule a session of an accepted match the user belongs to (typed input, parsed at the edge).
+
+    The match row is locked, so a block of the pair (match_block) waits for this or comes before it.
+    """
+    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
     wanted = {"user1_challenge_id": user1_challenge_id, "user2_challenge_id": user2_challenge_id}
     found = {c.pk: c for c in ApproachChallenge.objects.filter(pk__in=wanted.values(), is_active=True)}
     fields = {name: ["No active challenge has this id."] for name, pk in wanted.items() if pk not in found}
@@ -305,7 +314,8 @@ def session_schedule(
         fields.update(error.fields)
     if fields:
         raise InvalidInput("Some fields are not valid.", fields=fields)
-    rules.check_schedule(match, user, scheduled_time, timezone.now())
+    rules.check_schedule(match, user, scheduled_time, timezone.now(),
+                         blocked=Block.objects.between(match.user1_id, match.user2_id).exists())
 
     session = WingmanSession.objects.create(
         match=match, user1_id=match.user1_id, user2_id=match.user2_id, venue_name=venue,
@@ -537,6 +547,68 @@ def session_complete_by_moderator(*, session_id: uuid.UUID, moderator) -> Wingma
     return session
 
 
+# --- disputes ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_dispute(*, session_id: uuid.UUID, user, reason: str) -> WingmanSession:
+    """A participant contests the final outcome (once each, within 72 hours); it stands until a moderator decides.
+
+    Both participants disputing at once: the session lock orders them and the
+    second finds the first one's dispute open (409 dispute_open).
+    """
+    reason = _reason(reason)
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_dispute(session, role, now)
+    dispute = Dispute.objects.create(session=session, opened_by=user, reason=reason, disputed_status=session.status)
+    setattr(session, f"{role}_disputed", True)
+    session.current_dispute = dispute
+    _event(session, user, EventKind.DISPUTE_OPENED, dispute=dispute.pk, reason=reason, outcome=session.status)
+    _save(session)
+    return session
+
+
+DISPUTE_DECISIONS = ("uphold", SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
+                    absent_user_id: int | None = None) -> Dispute:
+    """A moderator resolves an open dispute with a note: "uphold" the outcome, or overturn it to another
+    outcome through the moderators' own decision (session_complete_by_moderator, session_cancel_by_moderator
+    with the note as reason, session_mark_no_show naming ``absent_user_id``), so the ledger is reversed and
+    re-awarded exactly as there. Locks the session first, like every service, so a participant disputing at
+    the same moment waits for this or comes before it.
+    """
+    _require_moderator(moderator)
+    note = clean_text(note, field="note", max_length=rules.REASON_MAX_LENGTH, required=True)
+    if decision not in DISPUTE_DECISIONS:
+        raise InvalidInput("Unknown decision.", fields={"decision": [f"One of {', '.join(DISPUTE_DECISIONS)}."]})
+    session_id = Dispute.objects.filter(pk=dispute_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise NotFound("No such dispute.")
+    session = _lock_session(session_id)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
+    if dispute.status != DisputeStatus.OPEN:
+        raise Conflict("This dispute has already been resolved.", code="dispute_resolved")
+    if decision == SessionStatus.COMPLETED:
+        session = session_complete_by_moderator(session_id=session_id, moderator=moderator)
+    elif decision == SessionStatus.CANCELLED:
+        session = session_cancel_by_moderator(session_id=session_id, moderator=moderator, reason=note)
+    elif decision == SessionStatus.NO_SHOW:
+        session = session_mark_no_show(session_id=session_id, moderator=moderator, absent_user_id=absent_user_id)
+    dispute.status = DisputeStatus.UPHELD if decision == "uphold" else DisputeStatus.OVERTURNED
+    dispute.resolution_note = note
+    dispute.resolved_at = timezone.now()
+    dispute.resolved_by = moderator
+    dispute.save(update_fields=["status", "resolution_note", "resolved_at", "resolved_by"])
+    _event(session, moderator, EventKind.DISPUTE_RESOLVED, dispute=dispute.pk, decision=decision, note=note)
+    _save(session)  # the session shows its dispute: a new version
+    return dispute
+
+
 _REVERSALS = {
     LedgerReason.COMPLETION: LedgerReason.COMPLETION_REVERSED,
     LedgerReason.LATE_CANCEL: LedgerReason.LATE_CANCEL_REVERSED,
@@ -721,6 +793,54 @@ def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanM
     match.status = status
     match.save(update_fields=["status"])
     return match
+
+
+@transaction.atomic
+def match_block(*, match_id: uuid.UUID, user, reason: str | None = None, report: bool = False) -> WingmanMatch:
+    """The user blocks the buddy of this match, in one transaction: the match ends, its open sessions are
+    cancelled by the system with reason "blocked" and no penalty, the pair can never be scheduled again;
+    with ``report`` a report reaches the moderators' queue.
+
+    Locks the match first (as session_schedule does), then each open session, then the profiles.
+    """
+    reason = clean_text(reason, field="reason", max_length=rules.REASON_MAX_LENGTH)
+    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
+    if match is None:
+        raise NotFound("No such match.")
+    buddy_id = match.user2_id if match.user1_id == user.pk else match.user1_id
+    rules.check_block(match, user, already_blocked=Block.objects.filter(blocker=user, blocked_id=buddy_id).exists())
+    Block.objects.create(blocker=user, blocked_id=buddy_id, match=match, reason=reason)
+    now = timezone.now()
+    cancelled = []
+    for pk in match.sessions.filter(status__in=OPEN_STATUSES).order_by("scheduled_time").values_list("pk", flat=True):
+        session = _lock_session(pk)
+        if not session.is_final:  # not closed meanwhile
+            _cancel(session, now, None, reason=rules.BLOCKED_REASON, by_block=True)
+            cancelled.append(str(pk))
+    filed = Report.objects.create(reporter=user, reported_id=buddy_id, match=match, reason=reason) if report else None
+    _audit(actor=user, kind=EventKind.BLOCKED, match=match, blocked=buddy_id, previous_status=match.status,
+           cancelled=cancelled, report=filed.pk if filed else None)
+    match.status = MatchStatus.ENDED
+    match.save(update_fields=["status"])
+    return match
+
+
+@transaction.atomic
+def report_review(*, report_id: int, moderator) -> Report:
+    """A moderator marks an open report reviewed; audited."""
+    _require_moderator(moderator)
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise NotFound("No such report.")
+    if report.status != ReportStatus.OPEN:
+        raise Conflict("This report has already been reviewed.", code="already_reviewed")
+    report.status = ReportStatus.REVIEWED
+    report.reviewed_at = timezone.now()
+    report.reviewed_by = moderator
+    report.save(update_fields=["status", "reviewed_at", "reviewed_by"])
+    _audit(actor=moderator, kind=EventKind.REPORT_REVIEWED, match=report.match, subject_user=report.reported,
+           report=report.pk)
+    return report
 
 
 def _forget_sessions_of(user_id) -> None:

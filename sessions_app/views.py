@@ -214,6 +214,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "viewer": viewer,
         "session": session,
         "me": participants[0],
+        "me_id": request.user.pk,
         "buddy": participants[1],
         "participants": participants,
         "allowed": allowed,
@@ -222,6 +223,8 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "timeline": _timeline(session),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
         "etag": session_etag(session, request.user, allowed, variant="p"),
+        # Read from the session row (no query): a session ended by a block means the block is done.
+        "offer_block": not rules.ended_by_block(session),
         "reschedule": _reschedule_view(session, request.user, allowed, now, viewer.timezone),
         "notes_digest": notes_digest(session.notes),
         "active_seconds": session.active_seconds_at(now),
@@ -300,6 +303,18 @@ def _reschedule(*, session_id, user, request):
     return "New time proposed; your buddy can accept or decline it."
 
 
+def _block(*, session_id, user, request):
+    session = selectors.session_get_for_participant(session_id=session_id, user=user)
+    services.match_block(match_id=session.match_id, user=user, reason=request.POST.get("reason", ""),
+                         report=request.POST.get("report") == "on")
+    return "Blocked. You will not be matched or scheduled with them again."
+
+
+def _dispute(*, session_id, user, request):
+    services.session_dispute(session_id=session_id, user=user, reason=request.POST.get("reason", ""))
+    return "Dispute sent. The outcome stands until a moderator decides."
+
+
 # URL slug -> what the page does; each calls exactly one service.
 ACTIONS: dict[str, Callable] = {
     "check-in": _simple(services.session_check_in, "You checked in."),
@@ -310,6 +325,8 @@ ACTIONS: dict[str, Callable] = {
     "cancel": _cancel,
     "no-show": _no_show,
     "reschedule": _reschedule,
+    "block": _block,
+    "dispute": _dispute,
     "reschedule-accept": _simple(services.session_reschedule_accept, "New time accepted: the session has moved."),
     "reschedule-decline": _simple(services.session_reschedule_decline,
                                   "The proposal is off the table; the session keeps its time."),

@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from sessions_app.models import (
     ApproachChallenge,
+    Block,
     MatchStatus,
+    Report,
     ReputationLedger,
     SessionEvent,
     UserProfile,
@@ -216,6 +218,8 @@ def snapshot_db() -> dict:
         "ledger": list(ReputationLedger.objects.order_by("pk").values("user_id", "session_id", "reason", "points")),
         "profiles": list(UserProfile.objects.order_by("pk").values()),
         "matches": list(WingmanMatch.objects.order_by("pk").values()),
+        "blocks": list(Block.objects.order_by("pk").values()),
+        "reports": list(Report.objects.order_by("pk").values()),
     }
 
 

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from .. import rules
-from ..models import Difficulty, SessionStatus, WingmanSession
+from ..models import Difficulty, DisputeStatus, SessionStatus, WingmanSession
 from ..selectors import display_name
 
 # --- strict input fields: JSON types are not coerced ----------------------------
@@ -38,6 +38,15 @@ class StrictUUIDField(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false (not "yes", not 1)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -103,6 +112,16 @@ class RescheduleSerializer(serializers.Serializer):
     scheduled_time = OffsetDateTimeField()
     venue_name = StrictCharField(max_length=rules.VENUE_MAX_LENGTH, required=False, allow_blank=True,
                                  help_text="Optional: a new venue; left out or empty keeps the current one.")
+
+
+class BlockSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH, required=False, allow_blank=True,
+                             help_text="Optional; with report, what the moderators read.")
+    report = StrictBooleanField(required=False, default=False, help_text="Also report the buddy to the moderators.")
+
+
+class DisputeSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH, help_text="Why the outcome is wrong.")
 
 
 class NoShowSerializer(serializers.Serializer):
@@ -179,11 +198,21 @@ class RescheduleProposalSerializer(serializers.Serializer):
     proposed_at = serializers.DateTimeField()
 
 
+class DisputeStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DisputeStatus.choices)
+    opened_by = serializers.IntegerField(help_text="The user id of the participant who disputed.")
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    resolution_note = serializers.CharField(help_text="The moderator's note; empty while open.")
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
 # Nested parts are rendered by one shared instance each: to_representation keeps
 # no state, and building fresh serializers per session deep-copies every field.
 _PARTICIPANTS = ParticipantsSerializer()
 _TIMING = TimingSerializer()
 _RESCHEDULE = RescheduleProposalSerializer()
+_DISPUTE = DisputeStateSerializer()
 
 
 def participant_data(session: WingmanSession, role: str) -> dict:
@@ -237,6 +266,7 @@ class SessionSerializer(SessionSummarySerializer):
     no_show_user_id = serializers.IntegerField(allow_null=True)
     timing = serializers.SerializerMethodField()
     reschedule = serializers.SerializerMethodField()
+    dispute = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
     @extend_schema_field(TimingSerializer)
@@ -264,6 +294,18 @@ class SessionSerializer(SessionSummarySerializer):
             "scheduled_time": session.reschedule_time,
             "venue_name": session.reschedule_venue_name or session.venue_name,
             "proposed_at": session.reschedule_proposed_at,
+        })
+
+    @extend_schema_field(DisputeStateSerializer(allow_null=True))
+    def get_dispute(self, session: WingmanSession) -> dict | None:
+        """The latest dispute of the outcome (the open one while there is one), or null."""
+        dispute = session.current_dispute
+        if dispute is None:
+            return None
+        return _DISPUTE.to_representation({
+            "status": dispute.status, "opened_by": dispute.opened_by_id, "reason": dispute.reason,
+            "opened_at": dispute.opened_at, "resolution_note": dispute.resolution_note,
+            "resolved_at": dispute.resolved_at,
         })
 
     @extend_schema_field(AllowedActionsSerializer)

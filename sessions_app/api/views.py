@@ -35,11 +35,13 @@ from .problems import MalformedId, PayloadTooLarge
 from .renderers import ICalendarRenderer
 from .schema import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from .serializers import (
+    BlockSerializer,
     CancelSerializer,
     ChallengeSerializer,
     ConfirmCompletionResultSerializer,
     ConfirmCompletionSerializer,
     ConfirmSerializer,
+    DisputeSerializer,
     EventSerializer,
     MatchSerializer,
     NoShowSerializer,
@@ -251,6 +253,13 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def reschedule_decline(self, request, *args, **kwargs):
         return self.act(services.session_reschedule_decline)
 
+    @lifecycle_schema("Dispute the final outcome (each participant once, within 72 hours), with a reason",
+                      DisputeSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def dispute(self, request, *args, **kwargs):
+        return self.act(services.session_dispute, reason=self.body(DisputeSerializer)["reason"])
+
     @extend_schema(
         summary="Replace the shared notes (plain text, at most 5,000 characters)",
         request=NotesSerializer,
@@ -348,6 +357,21 @@ class MatchViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(summary="One of the caller's matches", responses={200: MatchSerializer, **problems(403, 404, 422)})
     def retrieve(self, request, pk=None):
         match = selectors.match_get_for_user(match_id=parse_id(pk), user=request.user)
+        return Response(MatchSerializer(match).data)
+
+    @extend_schema(
+        summary="Block the buddy of this match: the match ends, its open sessions are cancelled (\"blocked\", "
+                "no penalty) and the pair can never be scheduled again; optionally report them",
+        request=BlockSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: MatchSerializer, **problems(400, 403, 404, 409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def block(self, request, pk=None):
+        body = BlockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        match = services.match_block(match_id=parse_id(pk), user=request.user, **body.validated_data)
         return Response(MatchSerializer(match).data)
 
 

@@ -35,6 +35,7 @@ USERS = [
     ("bob", "Bob Baker", "Europe/London"),
     ("carol", "Carol Cole", "America/New_York"),
     ("dave", "Dave Dunn", "America/Chicago"),
+    ("erin", "Erin Ellis", "Europe/Paris"),  # dave blocked and reported her: the moderators' reports queue
 ]
 MODERATOR = ("mod", "Mo Moderator", "UTC")
 
@@ -73,10 +74,12 @@ class Command(BaseCommand):
         challenges = self._challenges()
         ab = self._match(users["alice"], users["bob"])
         cd = self._match(users["carol"], users["dave"])
-        if WingmanSession.objects.filter(match__in=[ab, cd]).exists():
+        de = self._match(users["dave"], users["erin"])
+        if WingmanSession.objects.filter(match__in=[ab, cd, de]).exists():
             self.stdout.write("Demo sessions exist already; left as they are.")
         else:
             self._sessions(ab, cd, users, challenges)
+            self._blocked(de, users, challenges)
             self.stdout.write("Created demo sessions in every status.")
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password):"))
         for username in [name for name, _, _ in USERS] + [MODERATOR[0]]:
@@ -121,6 +124,17 @@ class Command(BaseCommand):
         return match
 
     @transaction.atomic
+    def _blocked(self, de, users, challenges) -> None:
+        """dave + erin: an upcoming session, then dave blocks erin and reports her (an open report)."""
+        services.session_schedule(
+            user=users["erin"], match_id=de.pk, venue_name="Night Market",
+            scheduled_time=timezone.now() + timedelta(days=3),
+            user1_challenge_id=challenges[0].pk, user2_challenge_id=challenges[1].pk,
+        )
+        services.match_block(match_id=de.pk, user=users["dave"], report=True,
+                             reason="Kept messaging me after I said no.")
+
+    @transaction.atomic
     def _sessions(self, ab, cd, users, challenges) -> None:
         alice, bob, carol, dave = (users[name] for name in ("alice", "bob", "carol", "dave"))
         now = timezone.now()
@@ -146,6 +160,8 @@ class Command(BaseCommand):
         absent = schedule(ab, "Riverside Bar", now - timedelta(days=3), 1, 1, alice)
         services.session_check_in(session_id=absent, user=alice)
         services.session_report_no_show(session_id=absent, user=alice)
+        # bob contests it: an open dispute in the moderators' queue.
+        services.session_dispute(session_id=absent, user=bob, reason="I was at the bar by eight; we missed each other.")
 
         # Cancelled well ahead, with a reason.
         later = schedule(ab, "Rooftop Lounge", now + timedelta(days=4), 2, 3, bob)
