@@ -526,18 +526,18 @@ class UserProfileAdmin(ServiceWriteAdmin):
     """Display name and time zone are editable; counters move only with the ledger."""
 
     list_display = ("user", "display_name", "email", "reputation", "completed_sessions", "no_show_count",
-                    "total_sessions")
+                    "total_sessions", "reliability_percent", "booking_limit_waived")
     search_fields = ("user__username", "user__email", "display_name")
     list_filter = (HasNoShowsFilter,)
     list_select_related = ("user",)
     ordering = ("user__username",)
     fields = ("user", "display_name", "timezone", "reputation", "completed_sessions", "no_show_count",
               "total_sessions", "cancelled_sessions", "no_show_sessions", "total_active_seconds", "streak_weeks",
-              "streak_last_week")
+              "streak_last_week", "reliability_percent", "booking_limit_waived")
     readonly_fields = ("user", "reputation", "completed_sessions", "no_show_count", "total_sessions",
                        "cancelled_sessions", "no_show_sessions", "total_active_seconds", "streak_weeks",
-                       "streak_last_week")
-    actions = ("rebuild_reputation",)
+                       "streak_last_week", "reliability_percent", "booking_limit_waived")
+    actions = ("rebuild_reputation", "waive_booking_limit")
     moderation_buttons = (("rebuild_reputation", "Rebuild reputation"),)
 
     def write(self, request: HttpRequest, profile: UserProfile, changed: dict) -> None:
@@ -554,6 +554,16 @@ class UserProfileAdmin(ServiceWriteAdmin):
             return None
         profiles = list(queryset.select_related("user"))
         _rebuild(self, request, [profile.user for profile in profiles])
+        return _back_to_object(request, profiles)
+
+    @admin.action(description="Waive the booking limit", permissions=["moderate"])
+    def waive_booking_limit(self, request: HttpRequest, queryset: QuerySet):
+        if _too_many(self, request, queryset):
+            return None
+        profiles = list(queryset)
+        for profile in profiles:
+            services.profile_waive_booking_limit(user_id=profile.pk, moderator=request.user)
+        _report(self, request, done=len(profiles), verb="Waived the booking limit of", noun="user", refused=[])
         return _back_to_object(request, profiles)
 
 

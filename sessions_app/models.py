@@ -360,6 +360,12 @@ class UserProfile(models.Model):
         "WingmanSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    # Share (0-100) of the last finished sessions the user was reliable in (rules.RELIABILITY_*), kept by
+    # the services whenever one of the user's sessions becomes final; null until enough have finished.
+    reliability_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A moderator lifted the booking limit for this user (services.profile_waive_booking_limit).
+    booking_limit_waived = models.BooleanField(default=False)
+
     class Meta:
         db_table = "user_profiles"
 
@@ -400,6 +406,7 @@ class EventKind(models.TextChoices):
     RESCHEDULED = "rescheduled", "Rescheduled"
     BLOCKED = "blocked", "Blocked the buddy"
     DISPUTE_OPENED = "dispute_opened", "Disputed the outcome"
+    BOOKING_LIMIT_WAIVED = "booking_limit_waived", "Booking limit waived"
     DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
     REPORT_REVIEWED = "report_reviewed", "Report reviewed"
 

@@ -19,6 +19,12 @@ LATE_CANCEL_WINDOW = timedelta(hours=2)
 NO_SHOW_GRACE = timedelta(minutes=15)
 STALE_AFTER = timedelta(hours=48)
 DISPUTE_WINDOW = timedelta(hours=72)
+# Reliability: over the last RELIABILITY_WINDOW finished sessions, shown from RELIABILITY_MINIMUM on.
+RELIABILITY_WINDOW = 20
+RELIABILITY_MINIMUM = 3
+# Upcoming scheduled sessions a user may hold: (reliability below, at most); otherwise BOOKING_LIMIT_DEFAULT.
+BOOKING_LIMITS = ((60, 1), (80, 3))
+BOOKING_LIMIT_DEFAULT = 10
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NOTES_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 500
@@ -53,6 +59,29 @@ def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: dat
     if match.status != SCHEDULABLE_MATCH_STATUS:
         raise RuleViolation("Sessions can be scheduled only for an accepted match.", code="match_not_accepted")
     check_session_time(scheduled_time, now)
+
+
+def booking_limit(profile) -> int:
+    """How many upcoming scheduled sessions this user may hold."""
+    score = profile.reliability_percent
+    if profile.booking_limit_waived or score is None:
+        return BOOKING_LIMIT_DEFAULT
+    return next((limit for below, limit in BOOKING_LIMITS if score < below), BOOKING_LIMIT_DEFAULT)
+
+
+def check_booking_limits(user, profiles: dict, upcoming: dict) -> None:
+    """Neither participant may go past their booking limit with one more session (profiles locked)."""
+    for user_id, profile in profiles.items():
+        limit = booking_limit(profile)
+        if upcoming[user_id] >= limit:
+            whose = "Your" if user_id == user.pk else "Your buddy's"
+            raise Conflict(
+                f"{whose} booking limit is reached: with a reliability of {profile.reliability_percent}% at most "
+                f"{limit} upcoming session{'' if limit == 1 else 's'} at a time. Finishing sessions as agreed "
+                "raises it (no no-shows, no late cancels or reschedules); a moderator can also lift it.",
+                code="booking_limit",
+                data={"user_id": user_id, "limit": limit, "reliability_percent": profile.reliability_percent},
+            )
 
 
 def check_session_time(scheduled_time: datetime, now: datetime) -> None:

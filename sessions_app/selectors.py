@@ -46,21 +46,22 @@ def _with_people(queryset: QuerySet) -> QuerySet:
 def _participant_check(pk: uuid.UUID, user) -> tuple:
     """404 for no such session, 403 for someone outside it; one indexed query.
 
-    Returns the session's version and each participant's running session
-    (from the profiles, which the session's version does not cover).
+    Returns the session's version and, per participant, what the profile holds that the session's
+    version does not cover: (running session, reliability_percent).
     """
     head = (
         WingmanSession.objects.filter(pk=pk)
         .values_list("version", "user1_id", "user2_id", "user1__profile__running_session",
-                     "user2__profile__running_session")
+                     "user1__profile__reliability_percent", "user2__profile__running_session",
+                     "user2__profile__reliability_percent")
         .first()
     )
     if head is None:
         raise NotFound("No such session.")
-    version, user1_id, user2_id, *running = head
+    version, user1_id, user2_id, *live = head
     if user is None or user.pk not in (user1_id, user2_id):
         raise NotParticipant("Only the two participants of this session can see it.")
-    return version, running
+    return version, [tuple(live[:2]), tuple(live[2:])]
 
 
 def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSession:
@@ -68,8 +69,8 @@ def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSessio
 
     The cached copy is used only if its version is the one in the database,
     so a read right after a committed write is never stale, whatever
-    happened to the cache. The participants' running sessions are always
-    the ones just read.
+    happened to the cache. The participants' running sessions and
+    reliability are always the ones just read.
     """
     version, running = _participant_check(session_id, user)
     key = session_cache_key(session_id)
@@ -79,10 +80,11 @@ def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSessio
     else:
         session = _with_people(WingmanSession.objects.all()).get(pk=session_id)
         cache.set(key, session, SESSION_CACHE_SECONDS)
-    for role, running_id in zip(("user1", "user2"), running, strict=True):
+    for role, (running_id, reliability) in zip(("user1", "user2"), running, strict=True):
         profile = getattr(session.user_for(role), "profile", None)
         if profile is not None:
             profile.running_session_id = running_id
+            profile.reliability_percent = reliability
     return session
 
 
@@ -264,6 +266,14 @@ def profile_for_user(*, user, fresh: bool = False) -> UserProfile:
         return user.profile
     except UserProfile.DoesNotExist:
         return UserProfile(user=user)
+
+
+def reliability_of(user) -> int | None:
+    """The user's reliability_percent (None without a profile, or with too few finished sessions)."""
+    try:
+        return user.profile.reliability_percent
+    except UserProfile.DoesNotExist:
+        return None
 
 
 def display_name(user) -> str:

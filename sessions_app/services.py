@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import nh3
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -30,6 +30,7 @@ from . import rules
 from .cache import session_cache_forget
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .models import (
+    FINAL_STATUSES,
     LEDGER_COUNTER_EFFECTS,
     OPEN_STATUSES,
     ApproachChallenge,
@@ -254,6 +255,7 @@ def _complete(session: WingmanSession, now: datetime, actor, *, kind: str = Even
     _event(session, actor, kind, active_seconds=session.active_seconds,
            points={str(k): v for k, v in earned.items()}, **event_data)
     _save(session)
+    _reliability_refresh(session)
     return earned
 
 
@@ -271,6 +273,7 @@ def _cancel(session: WingmanSession, now: datetime, actor, *, reason: str, penal
         reputation_award(user_id=actor.pk, session=session, reason=LedgerReason.LATE_CANCEL, points=-penalty)
     _event(session, actor, kind, reason=reason, penalty=penalty, **event_data)
     _save(session)
+    _reliability_refresh(session)
 
 
 def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str, **event_data) -> None:
@@ -283,6 +286,7 @@ def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str,
     reputation_award(user_id=session.no_show_user_id, session=session, reason=LedgerReason.NO_SHOW, points=-points)
     _event(session, actor, EventKind.NO_SHOW, absent=absent_role, points=-points, **event_data)
     _save(session)
+    _reliability_refresh(session)
 
 
 # --- scheduling -------------------------------------------------------------------
@@ -317,15 +321,54 @@ def session_schedule(
     rules.check_schedule(match, user, scheduled_time, timezone.now(),
                          blocked=Block.objects.between(match.user1_id, match.user2_id).exists())
 
+    profiles = _lock_profiles(match.user1_id, match.user2_id)
+    rules.check_booking_limits(user, profiles, {pk: _upcoming_count(pk) for pk in profiles})
     session = WingmanSession.objects.create(
         match=match, user1_id=match.user1_id, user2_id=match.user2_id, venue_name=venue,
         scheduled_time=scheduled_time,
         **WingmanSession.snapshot_fields(found[user1_challenge_id], found[user2_challenge_id]),
     )
-    _lock_profiles(match.user1_id, match.user2_id)
     _move_counters([match.user1_id, match.user2_id], total_sessions=1)
     _event(session, user, EventKind.SCHEDULED, venue_name=venue, scheduled_time=scheduled_time.isoformat())
     return session
+
+
+def _upcoming_count(user_id) -> int:
+    """The user's scheduled sessions (the booking limit counts these), through the per-side status indexes."""
+    scheduled = WingmanSession.objects.filter(status=SessionStatus.SCHEDULED)
+    return scheduled.filter(user1_id=user_id).count() + scheduled.filter(user2_id=user_id).count()
+
+
+def _reliability_of(user_id) -> int | None:
+    """rules' reliability from the user's last finished sessions, newest first by when they finished.
+
+    Cancellations that are nobody's doing (cancelled by the system: expired, blocked) do not count; a
+    session counts against the user when it was their no-show, their late cancel, or their late
+    reschedule (a late_reschedule ledger row).
+    """
+    late_reschedules = ReputationLedger.objects.filter(user_id=user_id, reason=LedgerReason.LATE_RESCHEDULE)
+    finished = (
+        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id), status__in=FINAL_STATUSES)
+        .exclude(status=SessionStatus.CANCELLED, cancelled_by__isnull=True)
+        .annotate(late_reschedule=Exists(late_reschedules.filter(session=OuterRef("pk"))))
+        .order_by("-finished_at", "-id")
+        .values_list("no_show_user_id", "cancelled_by_id", "cancellation_penalty", "late_reschedule")
+        [: rules.RELIABILITY_WINDOW]
+    )
+    rows = list(finished)
+    if len(rows) < rules.RELIABILITY_MINIMUM:
+        return None
+    unreliable = sum(
+        1 for absent, canceller, penalty, late in rows
+        if absent == user_id or (canceller == user_id and penalty) or late
+    )
+    return round(100 * (len(rows) - unreliable) / len(rows))
+
+
+def _reliability_refresh(session: WingmanSession) -> None:
+    """After a session became final: both participants' reliability (the caller holds the profile locks)."""
+    for user_id in _participant_ids(session):
+        UserProfile.objects.filter(pk=user_id).update(reliability_percent=_reliability_of(user_id))
 
 
 # --- the lifecycle -------------------------------------------------------------------
@@ -776,6 +819,22 @@ def profile_update(*, user, actor=None, display_name: str | None = None,
 
 
 @transaction.atomic
+def profile_waive_booking_limit(*, user_id, moderator, waived: bool = True) -> UserProfile:
+    """A moderator lifts (or restores) a user's booking limit; audited."""
+    _require_moderator(moderator)
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        raise NotFound("No such user.")
+    profile = _lock_profiles(user_id)[user_id]
+    if profile.booking_limit_waived == waived:
+        return profile
+    _audit(actor=moderator, kind=EventKind.BOOKING_LIMIT_WAIVED, subject_user=profile.user, waived=waived,
+           reliability_percent=profile.reliability_percent)
+    profile.booking_limit_waived = waived
+    profile.save(update_fields=["booking_limit_waived"])
+    return profile
+
+
+@transaction.atomic
 def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanMatch:
     """A moderator changes a match's status; audited. A match with open sessions stays accepted."""
     _require_moderator(moderator)
@@ -891,6 +950,7 @@ def _counters_from_history(profile: UserProfile) -> dict[str, int]:
         ),
     ))
     totals["streak_weeks"], totals["streak_last_week"] = _streak_from_ledger(profile)
+    totals["reliability_percent"] = _reliability_of(user_id)
     return totals
 
 

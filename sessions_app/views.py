@@ -151,6 +151,7 @@ def _participant_view(session: WingmanSession, role: str, preview: dict, viewer_
         "challenge": session.challenge_snapshot(role),
         "checked_in_at": session.checked_in_at(role),
         "confirmed": session.is_confirmed(role),
+        "reliability": selectors.reliability_of(user),
         "confirmed_by": selectors.display_name(session.user_for(buddy_of(role))),
         "delta": preview[f"{role}_delta"],
     }

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from .. import rules
 from ..models import Difficulty, DisputeStatus, SessionStatus, WingmanSession
-from ..selectors import display_name
+from ..selectors import display_name, reliability_of
 
 # --- strict input fields: JSON types are not coerced ----------------------------
 
@@ -150,6 +150,9 @@ class ParticipantSerializer(serializers.Serializer):
     challenge = ChallengeSnapshotSerializer()
     checked_in_at = serializers.DateTimeField(allow_null=True)
     confirmed = serializers.BooleanField(help_text="This participant's completion was confirmed by the buddy.")
+    reliability_percent = serializers.IntegerField(
+        allow_null=True, help_text="Share of the last 20 finished sessions without a no-show, late cancel or late "
+        "reschedule of theirs; null until 3 have finished.")
 
 
 class ParticipantsSerializer(serializers.Serializer):
@@ -222,6 +225,7 @@ def participant_data(session: WingmanSession, role: str) -> dict:
         "challenge": session.challenge_snapshot(role),
         "checked_in_at": session.checked_in_at(role),
         "confirmed": session.is_confirmed(role),
+        "reliability_percent": reliability_of(session.user_for(role)),
     }
 
 

@@ -1,4 +1,5 @@
-"""The moderators' reports queue: open first, oldest first; "Mark reviewed" goes through report_review."""
+"""The moderators' reports queue (open first, oldest first; "Mark reviewed" goes through report_review) and the
+booking-limit waiver on profiles."""
 
 from datetime import timedelta
 
@@ -40,3 +41,13 @@ def test_staff_without_moderation_cannot(login, viewer, match, alice, unchanged)
     with unchanged():
         response = act(login(viewer), REPORTS, "mark_reviewed", [report])
     assert response.status_code in (302, 403)
+
+
+def test_a_moderator_waives_a_booking_limit_from_the_profiles(login, mod, bob):
+    from sessions_app.models import UserProfile
+
+    profile = UserProfile.objects.get(pk=bob.pk)
+    response = act(login(mod), "/admin/sessions_app/userprofile/", "waive_booking_limit", [profile])
+    assert messages_of(response) == ["Waived the booking limit of 1 user."]
+    assert UserProfile.objects.get(pk=bob.pk).booking_limit_waived is True
+    assert SessionEvent.objects.get(kind="booking_limit_waived").subject_user == bob

@@ -4,6 +4,7 @@ both participants disputing at once, and a moderator resolving while a participa
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission, User
 
 from sessions_app import services
 from sessions_app.errors import Conflict
@@ -38,8 +39,17 @@ def test_both_disputing_at_once_opens_exactly_one(make_session, alice, bob):
         assert SessionEvent.objects.filter(session=session, kind="dispute_opened").count() == 1
 
 
-def test_a_moderator_resolving_while_the_buddy_disputes_ends_consistently(make_session, alice, bob, mod):
+@pytest.fixture
+def moderator(db):
+    """A moderator by permission (a transactional test may run after a flush that took the Moderators group)."""
+    user = User.objects.create_user("race-mod", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="moderate_wingmansession"))
+    return User.objects.get(pk=user.pk)
+
+
+def test_a_moderator_resolving_while_the_buddy_disputes_ends_consistently(make_session, alice, bob, moderator):
     require_postgres()
+    mod = moderator
     orders = set()
     for n in range(RUNS):
         session = _cancelled(make_session, alice, n)

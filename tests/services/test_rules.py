@@ -8,7 +8,7 @@ from django.utils import timezone
 from sessions_app import rules
 
 ACTIONS = {"check_in", "start", "pause", "resume", "confirm", "cancel", "no_show", "edit_notes",
-           "reschedule", "accept_reschedule", "decline_reschedule"}
+           "reschedule", "accept_reschedule", "decline_reschedule", "dispute"}
 
 
 def allowed(session, user) -> set:

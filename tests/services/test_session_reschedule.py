@@ -151,3 +151,16 @@ def test_allowed_actions_show_who_may_answer(session, alice, bob):
     assert mine["accept_reschedule"]["code"] == "own_proposal"
     assert mine["decline_reschedule"]["allowed"] and theirs["decline_reschedule"]["allowed"]
     assert theirs["accept_reschedule"]["allowed"] and theirs["reschedule"]["allowed"]
+
+
+def test_a_moderators_redecision_reverses_the_late_reschedule_penalty_too(make_session, alice, bob, mod):
+    """A moderator's decision settles the session's whole account afresh (services._REVERSALS)."""
+    late = make_session(starts_in=timedelta(minutes=90))
+    _propose(late, bob, hours=5)
+    services.session_reschedule_accept(session_id=late.pk, user=alice)
+    services.session_cancel(session_id=late.pk, user=alice, reason="ill")  # well ahead now: no penalty
+    services.session_complete_by_moderator(session_id=late.pk, moderator=mod)
+    ledger = sorted(ReputationLedger.objects.filter(user=bob).values_list("reason", "points"))
+    assert ledger == [("completion", 25), ("late_reschedule", -13), ("late_reschedule_reversed", 13)]
+    assert profile(bob).reputation == 25
+    assert services.reputation_rebuild(user_id=bob.pk, fix=False) == {}

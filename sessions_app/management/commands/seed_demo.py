@@ -78,8 +78,8 @@ class Command(BaseCommand):
         if WingmanSession.objects.filter(match__in=[ab, cd, de]).exists():
             self.stdout.write("Demo sessions exist already; left as they are.")
         else:
+            self._blocked(de, users, challenges)  # first: dave ends up under a booking limit below
             self._sessions(ab, cd, users, challenges)
-            self._blocked(de, users, challenges)
             self.stdout.write("Created demo sessions in every status.")
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password):"))
         for username in [name for name, _, _ in USERS] + [MODERATOR[0]]:
@@ -148,6 +148,13 @@ class Command(BaseCommand):
                 WingmanSession.objects.filter(pk=session.pk).update(scheduled_time=when)
             return session.pk
 
+        # Two earlier completions: bob's one no-show below leaves him 80% reliable (no booking limit to speak of).
+        for venue, days in (("Museum Café", 13), ("Sunday Brunch Bar", 10)):
+            earlier = schedule(ab, venue, now - timedelta(days=days), 0, 1, bob)
+            services.session_check_in(session_id=earlier, user=bob)
+            services.session_confirm(session_id=earlier, user=alice)
+            services.session_confirm(session_id=earlier, user=bob)
+
         # Completed last week, with shared notes.
         done = schedule(ab, "Café Central", now - timedelta(days=6, hours=2), 0, 2, alice)
         services.session_check_in(session_id=done, user=alice)
@@ -182,11 +189,18 @@ class Command(BaseCommand):
         services.session_check_in(session_id=live, user=alice)
         services.notes_update(session_id=live, user=alice, notes="Meet by the window seats. Bob goes first.")
 
-        # carol + dave: one in progress, one completed, one upcoming.
+        # carol + dave: one in progress, one completed, one upcoming, a no-show and a late cancel.
         cd_done = schedule(cd, "Garden Terrace", now - timedelta(days=2), 2, 0, carol)
         services.session_check_in(session_id=cd_done, user=carol)
         services.session_confirm(session_id=cd_done, user=carol)
         services.session_confirm(session_id=cd_done, user=dave)
         cd_live = schedule(cd, "Harbour Pub", now - timedelta(minutes=5), 1, 1, dave)
-        services.session_check_in(session_id=cd_live, user=dave)
         schedule(cd, "Library Café", now + timedelta(days=2), 0, 3, carol)
+        # dave under a booking limit: absent once, cancelled late once (33% reliable: one upcoming session at most).
+        cd_absent = schedule(cd, "Pier Café", now - timedelta(days=1), 1, 2, carol)
+        services.session_check_in(session_id=cd_absent, user=carol)
+        services.session_report_no_show(session_id=cd_absent, user=carol)
+        cd_late = schedule(cd, "Station Bar", now + timedelta(days=1), 0, 1, dave)
+        WingmanSession.objects.filter(pk=cd_late).update(scheduled_time=now + timedelta(minutes=50))
+        services.session_cancel(session_id=cd_late, user=dave, reason="Overslept my alarm, sorry.")
+        services.session_check_in(session_id=cd_live, user=dave)
