@@ -184,26 +184,30 @@ def _report(
         modeladmin.message_user(request, "Nothing to do.", messages.WARNING)
 
 
-def _for_each_session(
+def _for_each_row(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
-    sessions: Iterable[WingmanSession],
+    sessions: Iterable,
     verb: str,
-    call: Callable[[WingmanSession], object],
+    call: Callable[[object], object],
+    *,
+    noun: str = "session",
+    label: Callable[[object], str] = _label,
 ) -> None:
-    """Call a service for each session, each in its own transaction, and report.
+    """Call a service for each row (a session unless ``noun`` and ``label`` say otherwise), each in its own
+    transaction, and report.
 
     A refused row (a DomainError) changes nothing, the others still go ahead.
     """
     done, refused = 0, []
-    for session in sessions:
+    for row in sessions:
         try:
-            call(session)
+            call(row)
         except DomainError as error:
-            refused.append(f"{_label(session)}: {error.message}")
+            refused.append(f"{label(row)}: {error.message}")
         else:
             done += 1
-    _report(modeladmin, request, done=done, verb=verb, noun="session", refused=refused)
+    _report(modeladmin, request, done=done, verb=verb, noun=noun, refused=refused)
 
 
 def _too_many(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> bool:
@@ -407,7 +411,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
             return _intermediate_page(self, request, sessions, form=form, action="cancel_sessions",
                                       title="Cancel sessions", button="Cancel these sessions")
         reason = form.cleaned_data["reason"]
-        _for_each_session(
+        _for_each_row(
             self, request, sessions, "Cancelled",
             lambda s: services.session_cancel_by_moderator(session_id=s.pk, moderator=request.user, reason=reason),
         )
@@ -423,7 +427,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
             return _intermediate_page(self, request, sessions, form=form, action="mark_no_show",
                                       title="Mark a participant absent", button="Mark no-show")
         absent = form.cleaned_data["absent"]
-        _for_each_session(
+        _for_each_row(
             self, request, sessions, "Recorded a no-show on",
             lambda s: services.session_mark_no_show(
                 session_id=s.pk, moderator=request.user, absent_user_id=s.user_id_for(absent)
@@ -436,7 +440,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
         sessions = self._selected(request, queryset)
         if sessions is None:
             return None
-        _for_each_session(
+        _for_each_row(
             self, request, sessions, "Completed",
             lambda s: services.session_complete_by_moderator(session_id=s.pk, moderator=request.user),
         )
@@ -561,9 +565,10 @@ class UserProfileAdmin(ServiceWriteAdmin):
         if _too_many(self, request, queryset):
             return None
         profiles = list(queryset)
-        for profile in profiles:
-            services.profile_waive_booking_limit(user_id=profile.pk, moderator=request.user)
-        _report(self, request, done=len(profiles), verb="Waived the booking limit of", noun="user", refused=[])
+        _for_each_row(self, request, profiles, "Waived the booking limit of",
+                          lambda profile: services.profile_waive_booking_limit(user_id=profile.pk,
+                                                                               moderator=request.user),
+                          noun="user", label=str)
         return _back_to_object(request, profiles)
 
 
@@ -585,15 +590,9 @@ class ReportAdmin(ReadOnlyAdmin):
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet):
         if _too_many(self, request, queryset):
             return
-        done, refused = 0, []
-        for report in queryset:
-            try:
-                services.report_review(report_id=report.pk, moderator=request.user)
-            except DomainError as error:
-                refused.append(f"{report}: {error.message}")
-            else:
-                done += 1
-        _report(self, request, done=done, verb="Marked reviewed", noun="report", refused=refused)
+        _for_each_row(self, request, queryset, "Marked reviewed",
+                          lambda report: services.report_review(report_id=report.pk, moderator=request.user),
+                          noun="report", label=str)
 
 
 class DisputeResolveForm(forms.ModelForm):

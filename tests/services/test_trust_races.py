@@ -1,5 +1,6 @@
-"""Dispute races on PostgreSQL (two threads, two connections, released together; see test_concurrency.py):
-both participants disputing at once, and a moderator resolving while a participant disputes."""
+"""Trust races on PostgreSQL (two threads, two connections, released together; see test_concurrency.py):
+both participants disputing at once, a moderator resolving while a participant disputes, and two
+schedulings at once against one booking limit."""
 
 from datetime import timedelta
 
@@ -74,3 +75,26 @@ def test_a_moderator_resolving_while_the_buddy_disputes_ends_consistently(make_s
             orders.add("dispute opened")
         assert Dispute.objects.filter(session=session, status="open").count() <= 1
     print(f"\nresolve/dispute race: {RUNS} runs, orders seen: {sorted(orders)}")
+
+
+def test_two_schedulings_at_a_booking_limit_of_one_let_exactly_one_through(alice, bob, carol, easy_challenge):
+    """bob (reliability 50%: one upcoming session at most) is scheduled by two buddies at once: the profile
+    locks order them, and the second counts the first's session."""
+    require_postgres()
+    from django.utils import timezone
+
+    from sessions_app.models import UserProfile, WingmanMatch
+
+    UserProfile.objects.filter(pk=bob.pk).update(reliability_percent=50)
+    for _ in range(RUNS):
+        WingmanSession.objects.filter(status="scheduled").update(status="cancelled", cancellation_reason="reset")
+        matches = [WingmanMatch.objects.create(user1=other, user2=bob, status="accepted") for other in (alice, carol)]
+        outcomes = race(*[
+            (lambda m=m, u=u: services.session_schedule(
+                user=u, match_id=m.pk, venue_name="Park", scheduled_time=timezone.now() + timedelta(days=2),
+                user1_challenge_id=easy_challenge.pk, user2_challenge_id=easy_challenge.pk))
+            for m, u in zip(matches, (alice, carol), strict=True)
+        ])
+        refused = [o for o in outcomes if isinstance(o, Exception)]
+        assert len(refused) == 1 and getattr(refused[0], "code", None) == "booking_limit", outcomes
+        assert WingmanSession.objects.filter(status="scheduled").count() == 1
