@@ -17,6 +17,10 @@ from .cache import SESSION_CACHE_SECONDS, session_cache_key
 from .errors import NotFound, NotParticipant
 from .models import (
     ApproachChallenge,
+    Block,
+    Dispute,
+    IdempotencyRecord,
+    Report,
     ReputationLedger,
     SessionEvent,
     SessionStatus,
@@ -355,3 +359,47 @@ def progress_for_user(*, profile: UserProfile, weeks: int = 12, now: datetime | 
         balance += week["points"]
         week["reputation"] = balance
     return list(rows.values())
+
+
+# --- the user's own data ------------------------------------------------------------------------
+
+
+def user_export(*, user, now: datetime | None = None) -> dict:
+    """Everything stored about the user, as plain data for them to download.
+
+    Shared things (matches, sessions with their notes, the timelines' events the user did or that are
+    about them) come whole; what others did about the user stays out (who blocked or reported them is
+    moderators' business). Login records and refresh tokens are listed without secrets. A fixed number
+    of queries, whatever the user's history.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    profile = profile_for_user(user=user, fresh=True)
+    username = user.get_username()
+    login_fields = ("attempt_time", "ip_address", "user_agent")
+    return {
+        "exported_at": now or timezone.now(),
+        "account": {"id": user.pk, "username": username, "email": user.email, "date_joined": user.date_joined,
+                    "last_login": user.last_login},
+        "profile": {field.attname: getattr(profile, field.attname) for field in profile._meta.concrete_fields},
+        "matches": list(WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user)).order_by("created_at").values()),
+        "sessions": list(sessions_of_user(user).order_by("scheduled_time", "id").values()),
+        "events": list(SessionEvent.objects.filter(Q(actor=user) | Q(subject_user=user)).order_by("created_at", "id")
+                       .values("session_id", "match_id", "kind", "data", "created_at")),
+        "ledger": list(ReputationLedger.objects.filter(user=user).order_by("created_at", "id")
+                       .values("session_id", "reason", "points", "created_at")),
+        "blocks": list(Block.objects.filter(blocker=user).values("blocked_id", "match_id", "reason", "created_at")),
+        "reports": list(Report.objects.filter(reporter=user).values("reported_id", "match_id", "reason", "status",
+                                                                   "created_at")),
+        "disputes": list(Dispute.objects.filter(opened_by=user).values(
+            "session_id", "reason", "disputed_status", "status", "opened_at", "resolution_note", "resolved_at")),
+        "idempotency_records": list(IdempotencyRecord.objects.filter(user=user).order_by("created_at")
+                                    .values("key", "method", "path", "response_status", "created_at")),
+        "login_attempts": list(AccessAttempt.objects.filter(username=username).values(
+            *login_fields, "failures_since_start")),
+        "login_failures": list(AccessFailureLog.objects.filter(username=username).values(*login_fields)),
+        "logins": list(AccessLog.objects.filter(username=username).values(*login_fields, "logout_time")),
+        "refresh_tokens": list(OutstandingToken.objects.filter(user=user).order_by("created_at")
+                               .values("jti", "created_at", "expires_at")),
+    }

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -110,6 +110,24 @@ def progress(request: HttpRequest) -> HttpResponse:
     weeks = selectors.progress_for_user(profile=viewer, weeks=PROGRESS_WEEKS)
     context = {"viewer": viewer, "weeks": weeks, "stats": selectors.user_stats(user=request.user)}
     return private(render(request, "sessions/progress.html", context))
+
+
+# --- the viewer's own data ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return private(render(request, "sessions/settings.html", {"viewer": _viewer(request)}))
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest) -> HttpResponse:
+    """The same data as GET /api/me/export/, as a file to save."""
+    response = JsonResponse(selectors.user_export(user=request.user), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="wingman-my-data.json"'
+    return private(response)
 
 
 # --- scheduling ------------------------------------------------------------------------------

@@ -400,6 +400,14 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def stats(self, request):
         return Response(StatsSerializer(selectors.user_stats(user=request.user)).data)
 
+    @extend_schema(summary="Everything stored about the caller, as a JSON download",
+                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The caller's data")})
+    def export(self, request):
+        response = Response(selectors.user_export(user=request.user))
+        response["Content-Disposition"] = 'attachment; filename="wingman-my-data.json"'
+        response["Cache-Control"] = PRIVATE_NO_CACHE
+        return response
+
 
 class ObtainTokenView(ApiViewMixin, TokenObtainPairView):
     """POST {username, password} -> {access, refresh}; counts toward the login limits (sessions_app.logins)."""
