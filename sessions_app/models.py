@@ -407,6 +407,7 @@ class EventKind(models.TextChoices):
     BLOCKED = "blocked", "Blocked the buddy"
     DISPUTE_OPENED = "dispute_opened", "Disputed the outcome"
     BOOKING_LIMIT_WAIVED = "booking_limit_waived", "Booking limit waived"
+    ACCOUNT_ERASED = "account_erased", "Account erased"
     DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
     REPORT_REVIEWED = "report_reviewed", "Report reviewed"
 

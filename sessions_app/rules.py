@@ -30,8 +30,10 @@ NOTES_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 500
 VENUE_MAX_LENGTH = 200
 DISPLAY_NAME_MAX_LENGTH = 100
-# The cancellation reason of sessions ended by a block (nobody's doing: no penalty, no dispute).
+# The cancellation reasons of sessions the system ends for a block or an account erasure (nobody's
+# doing: no penalty, no dispute).
 BLOCKED_REASON = "blocked"
+ERASED_REASON = "erased"
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -100,10 +102,10 @@ def check_block(match: WingmanMatch, user, *, already_blocked: bool) -> None:
         raise Conflict("You have already blocked this person.", code="already_blocked")
 
 
-def ended_by_block(session: WingmanSession) -> bool:
-    """Cancelled by the system because one participant blocked the other (match_block)."""
+def ended_by_block_or_erasure(session: WingmanSession) -> bool:
+    """Cancelled by the system because one participant blocked the other (match_block) or left (user_erase)."""
     return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
-            and session.cancellation_reason == BLOCKED_REASON)
+            and session.cancellation_reason in (BLOCKED_REASON, ERASED_REASON))
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -284,8 +286,9 @@ def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     """
     if not session.is_final:
         raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
-    if ended_by_block(session):
-        raise RuleViolation("A session cancelled by a block cannot be disputed.", code="not_disputable")
+    if ended_by_block_or_erasure(session):
+        raise RuleViolation("A session cancelled by a block or a closed account cannot be disputed.",
+                            code="not_disputable")
     if session.has_disputed(role):
         raise Conflict("You have already disputed this session.", code="already_disputed")
     dispute = session.current_dispute

@@ -38,6 +38,7 @@ from .models import (
     Dispute,
     DisputeStatus,
     EventKind,
+    IdempotencyRecord,
     LedgerReason,
     MatchStatus,
     Report,
@@ -974,6 +975,52 @@ def reputation_rebuild(*, user_id, fix: bool = True) -> dict[str, tuple]:
         profile.save(update_fields=list(drift))
         logger.warning("counter drift for user %s repaired: %s", user_id, drift)
     return drift
+
+
+ERASED_DISPLAY_NAME = "Former member"
+
+
+@transaction.atomic
+def user_erase(*, user) -> None:
+    """Close the account (the caller has checked the password): the user's matches end, their open sessions
+    are cancelled by the system as "erased" with no penalty for anyone, the account is anonymised and can no
+    longer sign in (refresh tokens revoked; access tokens fail with the password and the active flag), and
+    the data only they own goes (idempotency records, login records). What the buddy shares stays intact:
+    sessions, notes, the timelines and everyone's ledger rows, so every counter stays consistent.
+
+    Locks the user's matches, then each open session (then profiles), in the order match_block uses.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    now = timezone.now()
+    matches = list(WingmanMatch.objects.select_for_update().filter(Q(user1=user) | Q(user2=user)).order_by("pk"))
+    open_ids = (WingmanSession.objects.filter(Q(user1=user) | Q(user2=user), status__in=OPEN_STATUSES)
+                .order_by("scheduled_time").values_list("pk", flat=True))
+    cancelled = []
+    for pk in list(open_ids):
+        session = _lock_session(pk)
+        if not session.is_final:
+            _cancel(session, now, None, reason=rules.ERASED_REASON, by_erasure=True)
+            cancelled.append(str(pk))
+    WingmanMatch.objects.filter(pk__in=[m.pk for m in matches]).update(status=MatchStatus.ENDED)
+    username = user.get_username()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=username).delete()
+    IdempotencyRecord.objects.filter(user=user).delete()
+    _audit(actor=user, kind=EventKind.ACCOUNT_ERASED, subject_user=user, cancelled=cancelled,
+           matches_ended=[str(m.pk) for m in matches])
+    profile = _lock_profiles(user.pk)[user.pk]
+    profile.display_name = ERASED_DISPLAY_NAME
+    profile.save(update_fields=["display_name"])
+    user_tokens_revoke(user=user)
+    user.username = f"erased-{user.pk}"
+    user.email = user.first_name = user.last_name = ""
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    _forget_sessions_of(user.pk)
 
 
 @transaction.atomic

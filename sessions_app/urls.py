@@ -17,4 +17,5 @@ urlpatterns = [
     path("progress/", views.progress, name="progress"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/my-data.json", views.export_download, name="export_download"),
+    path("settings/close-account/", views.account_erase, name="account_erase"),
 ]

@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -27,6 +28,7 @@ from . import rules, selectors, services
 from .conditional import etag_matches, private, session_etag
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .forms import HistoryFilterForm, NotesForm, RescheduleForm, ScheduleForm, add_domain_error
+from .logins import password_check
 from .models import UserProfile, WingmanSession, buddy_of
 from .services import notes_digest
 
@@ -119,6 +121,21 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_GET
 def settings_page(request: HttpRequest) -> HttpResponse:
     return private(render(request, "sessions/settings.html", {"viewer": _viewer(request)}))
+
+
+@login_required
+@require_POST
+def account_erase(request: HttpRequest) -> HttpResponse:
+    """Close the account after the password (counted toward the login limits like any login)."""
+    user = password_check(request=request, username=request.user.get_username(),
+                          password=request.POST.get("password", ""))
+    if user is None:
+        messages.error(request, "The password is not right; your account is unchanged.")
+        return redirect("settings")
+    services.user_erase(user=request.user)
+    logout(request)
+    messages.success(request, "Your account is closed. Thank you for being part of WingmanMatch.")
+    return redirect("login")
 
 
 @login_required
@@ -243,7 +260,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "notes_readonly": not allowed["edit_notes"]["allowed"],
         "etag": session_etag(session, request.user, allowed, variant="p"),
         # Read from the session row (no query): a session ended by a block means the block is done.
-        "offer_block": not rules.ended_by_block(session),
+        "offer_block": not rules.ended_by_block_or_erasure(session),
         "reschedule": _reschedule_view(session, request.user, allowed, now, viewer.timezone),
         "notes_digest": notes_digest(session.notes),
         "active_seconds": session.active_seconds_at(now),

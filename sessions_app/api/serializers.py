@@ -124,6 +124,10 @@ class DisputeSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH, help_text="Why the outcome is wrong.")
 
 
+class EraseSerializer(serializers.Serializer):
+    password = StrictCharField(max_length=4096, trim_whitespace=False, help_text="Your current password.")
+
+
 class NoShowSerializer(serializers.Serializer):
     absent_user_id = StrictIntegerField(required=False, allow_null=True,
                                         help_text="Optional: must be your buddy.", **USER_ID)

@@ -23,10 +23,10 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from .. import rules, selectors, services
 from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, session_etag
-from ..errors import NotFound
+from ..errors import NotFound, NotParticipant
 from ..forms import HistoryFilterForm
 from ..ical import sessions_calendar
-from ..logins import http_request
+from ..logins import http_request, password_check
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from .idempotency import idempotent
@@ -42,6 +42,7 @@ from .serializers import (
     ConfirmCompletionSerializer,
     ConfirmSerializer,
     DisputeSerializer,
+    EraseSerializer,
     EventSerializer,
     MatchSerializer,
     NoShowSerializer,
@@ -399,6 +400,22 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(summary="The caller's statistics", responses={200: StatsSerializer})
     def stats(self, request):
         return Response(StatsSerializer(selectors.user_stats(user=request.user)).data)
+
+    @extend_schema(
+        summary="Close the caller's account (with the password): anonymised, signed out everywhere, open "
+                "sessions cancelled without penalty; counts toward the login limits. No Idempotency-Key: a "
+                "repeat finds the account closed (401).",
+        request=EraseSerializer,
+        responses={204: OpenApiResponse(description="Account closed"), **problems(403, 422, 429)},
+    )
+    def erase(self, request):
+        body = EraseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if password_check(request=request, username=request.user.get_username(),
+                          password=body.validated_data["password"]) is None:
+            raise NotParticipant("The password is not right.", code="wrong_password")
+        services.user_erase(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Everything stored about the caller, as a JSON download",
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The caller's data")})

@@ -46,7 +46,7 @@ PASSWORD = "demo-pass-123"
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 12}
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")  # shared with the CLI run
 # Operations that end something for good, run as data["throwaway"] (their ids: the throwaway pair's match).
-DESTRUCTIVE = {"/api/matches/{id}/block/"}
+DESTRUCTIVE = {("POST", "/api/matches/{id}/block/"), ("DELETE", "/api/me/")}
 HIGH_RATES = {"confirm": "10000/min", "notes": "10000/min", "token": "10000/min"}
 
 
@@ -96,7 +96,7 @@ def seeded(db):
 
 def real_ids(data: dict, path: str) -> st.SearchStrategy:
     """Path and body ids to swap in: mostly real ones, sometimes whatever was generated."""
-    if path in DESTRUCTIVE:
+    if path == "/api/matches/{id}/block/":
         ids = [data["throwaway_match"]] * 3 + data["matches"]
     elif path.startswith("/api/matches/"):
         ids = data["matches"]
@@ -173,7 +173,7 @@ def test_the_api_answers_as_its_schema_says(seeded, in_thread_wsgi, quiet_4xx_lo
         for result in schema.get_all_operations():
             operations += 1
             operation = result.ok()
-            headers = as_throwaway if operation.path in DESTRUCTIVE else as_alice
+            headers = as_throwaway if (operation.method.upper(), operation.path) in DESTRUCTIVE else as_alice
             for mode, examples in EXAMPLES.items():
                 exercise(operation, mode, examples, seeded, headers, tally)
     elapsed = time.monotonic() - started
