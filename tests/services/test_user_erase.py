@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.errors import RuleViolation
-from sessions_app.models import IdempotencyRecord, ReputationLedger, SessionEvent, WingmanMatch
+from sessions_app.models import IdempotencyRecord, ReputationLedger, SessionEvent, WingmanMatch, WingmanSession
 
 from .conftest import fresh, profile
 
@@ -47,3 +47,13 @@ def test_sessions_it_cancelled_cannot_be_disputed(session, alice, bob):
         services.session_dispute(session_id=session.pk, user=bob, reason="unfair")
     assert refused.value.code == "not_disputable"
     assert fresh(session).finished_at <= timezone.now()
+
+
+def test_erasing_a_demo_user_leaves_every_counter_consistent(db):
+    from django.core.management import call_command
+
+    call_command("seed_demo", password="demo-pass-123", allow_production=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    services.user_erase(user=User.objects.get(username="bob"))
+    assert not WingmanSession.objects.filter(user2__username__startswith="erased-", status="scheduled").exists()
+    for user in User.objects.all():
+        assert services.reputation_rebuild(user_id=user.pk, fix=False) == {}, user
