@@ -18,6 +18,7 @@ from django.utils import timezone
 from sessions_app.models import (
     ApproachChallenge,
     Block,
+    Dispute,
     MatchStatus,
     Report,
     ReputationLedger,
@@ -220,6 +221,7 @@ def snapshot_db() -> dict:
         "matches": list(WingmanMatch.objects.order_by("pk").values()),
         "blocks": list(Block.objects.order_by("pk").values()),
         "reports": list(Report.objects.order_by("pk").values()),
+        "disputes": list(Dispute.objects.order_by("pk").values()),
     }
 
 
