@@ -23,12 +23,15 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from . import rules, services
 from .errors import DomainError
 from .models import (
     ApproachChallenge,
+    Block,
+    Dispute,
+    Report,
     ReputationLedger,
     SessionEvent,
     UserProfile,
@@ -181,26 +184,30 @@ def _report(
         modeladmin.message_user(request, "Nothing to do.", messages.WARNING)
 
 
-def _for_each_session(
+def _for_each_row(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
-    sessions: Iterable[WingmanSession],
+    sessions: Iterable,
     verb: str,
-    call: Callable[[WingmanSession], object],
+    call: Callable[[object], object],
+    *,
+    noun: str = "session",
+    label: Callable[[object], str] = _label,
 ) -> None:
-    """Call a service for each session, each in its own transaction, and report.
+    """Call a service for each row (a session unless ``noun`` and ``label`` say otherwise), each in its own
+    transaction, and report.
 
     A refused row (a DomainError) changes nothing, the others still go ahead.
     """
     done, refused = 0, []
-    for session in sessions:
+    for row in sessions:
         try:
-            call(session)
+            call(row)
         except DomainError as error:
-            refused.append(f"{_label(session)}: {error.message}")
+            refused.append(f"{label(row)}: {error.message}")
         else:
             done += 1
-    _report(modeladmin, request, done=done, verb=verb, noun="session", refused=refused)
+    _report(modeladmin, request, done=done, verb=verb, noun=noun, refused=refused)
 
 
 def _too_many(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> bool:
@@ -404,7 +411,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
             return _intermediate_page(self, request, sessions, form=form, action="cancel_sessions",
                                       title="Cancel sessions", button="Cancel these sessions")
         reason = form.cleaned_data["reason"]
-        _for_each_session(
+        _for_each_row(
             self, request, sessions, "Cancelled",
             lambda s: services.session_cancel_by_moderator(session_id=s.pk, moderator=request.user, reason=reason),
         )
@@ -420,7 +427,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
             return _intermediate_page(self, request, sessions, form=form, action="mark_no_show",
                                       title="Mark a participant absent", button="Mark no-show")
         absent = form.cleaned_data["absent"]
-        _for_each_session(
+        _for_each_row(
             self, request, sessions, "Recorded a no-show on",
             lambda s: services.session_mark_no_show(
                 session_id=s.pk, moderator=request.user, absent_user_id=s.user_id_for(absent)
@@ -433,7 +440,7 @@ class WingmanSessionAdmin(ModeratedAdmin):
         sessions = self._selected(request, queryset)
         if sessions is None:
             return None
-        _for_each_session(
+        _for_each_row(
             self, request, sessions, "Completed",
             lambda s: services.session_complete_by_moderator(session_id=s.pk, moderator=request.user),
         )
@@ -523,18 +530,18 @@ class UserProfileAdmin(ServiceWriteAdmin):
     """Display name and time zone are editable; counters move only with the ledger."""
 
     list_display = ("user", "display_name", "email", "reputation", "completed_sessions", "no_show_count",
-                    "total_sessions")
+                    "total_sessions", "reliability_percent", "booking_limit_waived")
     search_fields = ("user__username", "user__email", "display_name")
     list_filter = (HasNoShowsFilter,)
     list_select_related = ("user",)
     ordering = ("user__username",)
     fields = ("user", "display_name", "timezone", "reputation", "completed_sessions", "no_show_count",
               "total_sessions", "cancelled_sessions", "no_show_sessions", "total_active_seconds", "streak_weeks",
-              "streak_last_week")
+              "streak_last_week", "reliability_percent", "booking_limit_waived")
     readonly_fields = ("user", "reputation", "completed_sessions", "no_show_count", "total_sessions",
                        "cancelled_sessions", "no_show_sessions", "total_active_seconds", "streak_weeks",
-                       "streak_last_week")
-    actions = ("rebuild_reputation",)
+                       "streak_last_week", "reliability_percent", "booking_limit_waived")
+    actions = ("rebuild_reputation", "waive_booking_limit")
     moderation_buttons = (("rebuild_reputation", "Rebuild reputation"),)
 
     def write(self, request: HttpRequest, profile: UserProfile, changed: dict) -> None:
@@ -552,6 +559,142 @@ class UserProfileAdmin(ServiceWriteAdmin):
         profiles = list(queryset.select_related("user"))
         _rebuild(self, request, [profile.user for profile in profiles])
         return _back_to_object(request, profiles)
+
+    @admin.action(description="Waive the booking limit", permissions=["moderate"])
+    def waive_booking_limit(self, request: HttpRequest, queryset: QuerySet):
+        if _too_many(self, request, queryset):
+            return None
+        profiles = list(queryset)
+        _for_each_row(self, request, profiles, "Waived the booking limit of",
+                          lambda profile: services.profile_waive_booking_limit(user_id=profile.pk,
+                                                                               moderator=request.user),
+                          noun="user", label=str)
+        return _back_to_object(request, profiles)
+
+
+# --- trust: blocks and the reports queue ---------------------------------------------------
+
+
+@admin.register(Report)
+class ReportAdmin(ReadOnlyAdmin):
+    """The moderators' queue of reports: open ones first ("open" sorts before "reviewed"), oldest first."""
+
+    list_display = ("created_at", "status", "reporter", "reported", "reason", "match")
+    list_filter = ("status", "created_at")
+    search_fields = ("reporter__username", "reported__username", "reason")
+    list_select_related = ("reporter", "reported", "match__user1", "match__user2")
+    ordering = ("status", "created_at", "id")
+    actions = ("mark_reviewed",)
+
+    @admin.action(description="Mark selected reports reviewed", permissions=["moderate"])
+    def mark_reviewed(self, request: HttpRequest, queryset: QuerySet):
+        if _too_many(self, request, queryset):
+            return
+        _for_each_row(self, request, queryset, "Marked reviewed",
+                          lambda report: services.report_review(report_id=report.pk, moderator=request.user),
+                          noun="report", label=str)
+
+
+class DisputeResolveForm(forms.ModelForm):
+    """Resolve an open dispute: uphold, or overturn to another outcome (through the moderators' decision)."""
+
+    decision = forms.ChoiceField(
+        required=False,
+        choices=[("", "— leave open —"), ("uphold", "Uphold the outcome"),
+                 ("completed", "Overturn: completed (both confirmed)"),
+                 ("cancelled", "Overturn: cancelled without penalty (the note is the reason)"),
+                 ("no_show", "Overturn: no-show of the participant named below")],
+    )
+    absent = forms.ChoiceField(required=False, label="Absent participant (no-show only)",
+                               choices=[("", "—"), ("user1", "user1"), ("user2", "user2")])
+    note = forms.CharField(required=False, max_length=rules.REASON_MAX_LENGTH,
+                           widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+                           help_text="Required to resolve; both participants see it.")
+
+    class Meta:
+        model = Dispute
+        fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            session = self.instance.session
+            self.fields["absent"].choices = [("", "—"), ("user1", session.user1.get_username()),
+                                             ("user2", session.user2.get_username())]
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ServiceWriteAdmin):
+    """The moderators' queue of disputes: open first ("open" sorts first), oldest first; resolved on the
+    change page, through services.dispute_resolve."""
+
+    form = DisputeResolveForm
+    list_display = ("opened_at", "status", "session_link", "opened_by", "disputed_status", "reason")
+    list_filter = ("status", "opened_at")
+    search_fields = ("opened_by__username", "session__venue_name", "reason")
+    list_select_related = ("opened_by", "session")
+    ordering = ("status", "opened_at", "id")
+    readonly_fields = ("session_link", "opened_by", "disputed_status", "reason", "status", "opened_at",
+                       "resolution_note", "resolved_at", "resolved_by", "accounts", "timeline")
+    fieldsets = (
+        (None, {"fields": ("session_link", "opened_by", "disputed_status", "reason", "status", "opened_at")}),
+        ("Both accounts", {"fields": ("accounts",)}),
+        ("Event timeline", {"fields": ("timeline",)}),
+        ("Resolution", {"fields": ("decision", "absent", "note", "resolution_note", "resolved_at", "resolved_by")}),
+    )
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self.has_moderate_permission(request)
+
+    @admin.display(description="session")
+    def session_link(self, dispute: Dispute) -> str:
+        url = reverse("admin:sessions_app_wingmansession_change", args=[dispute.session_id])
+        return format_html('<a href="{}">{}</a>', url, _label(dispute.session))
+
+    @admin.display(description="accounts")
+    def accounts(self, dispute: Dispute) -> str:
+        """Each participant's history in figures, linked to their profile."""
+        session = dispute.session
+        rows = []
+        for role in ("user1", "user2"):
+            profile = UserProfile.objects.filter(pk=session.user_id_for(role)).select_related("user").first()
+            if profile is None:
+                continue
+            url = reverse("admin:sessions_app_userprofile_change", args=[profile.pk])
+            rows.append(format_html(
+                '<li>{}: <a href="{}">{}</a>, reputation {}, {} sessions: {} completed, {} cancelled, '
+                '{} no-shows (absent {} times)</li>',
+                role, url, profile.user.get_username(), profile.reputation, profile.total_sessions,
+                profile.completed_sessions, profile.cancelled_sessions, profile.no_show_sessions,
+                profile.no_show_count,
+            ))
+        return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows)))
+
+    @admin.display(description="timeline")
+    def timeline(self, dispute: Dispute) -> str:
+        events = dispute.session.events.select_related("actor").order_by("created_at", "id")[:100]
+        return format_html("<ol>{}</ol>", format_html_join("", "<li>{} · {} · {} {}</li>", (
+            (f"{event.created_at:%Y-%m-%d %H:%M}", event.actor.get_username() if event.actor else "system",
+             event.get_kind_display(), json.dumps(event.data, default=str)) for event in events)))
+
+    def write(self, request: HttpRequest, dispute: Dispute, changed: dict) -> None:
+        decision = changed.get("decision")
+        if not decision:
+            return
+        absent = changed.get("absent")
+        services.dispute_resolve(
+            dispute_id=dispute.pk, moderator=request.user, decision=decision, note=changed.get("note", ""),
+            absent_user_id=dispute.session.user_id_for(absent) if absent else None,
+        )
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "blocker", "blocked", "reason", "match")
+    list_filter = ("created_at",)
+    search_fields = ("blocker__username", "blocked__username")
+    list_select_related = ("blocker", "blocked", "match__user1", "match__user2")
+    ordering = ("-created_at", "-id")
 
 
 # --- the append-only tables -------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.utils.http import parse_etags
 
 from .models import WingmanSession
-from .selectors import display_name
+from .selectors import display_name, reliability_of
 
 # Participants' views: only their browser may keep them, and only to revalidate.
 PRIVATE_NO_CACHE = "private, no-cache"
@@ -27,12 +27,13 @@ def session_view_digest(*, session: WingmanSession, user, allowed: dict) -> str:
     """A digest of everything a participant's view of the session is built from.
 
     The version covers every write to the session; the participants' names
-    are not session writes; ``allowed`` (rules.allowed_actions for this viewer
+    and reliability are not session writes; ``allowed`` (rules.allowed_actions for this viewer
     now) covers what changes with the clock alone, e.g. check-in opening. Two
     reads with the same digest show the same thing.
     """
     actions = ",".join(f"{name}={state['code'] or 'ok'}" for name, state in sorted(allowed.items()))
     names = f"{display_name(session.user1)}|{display_name(session.user2)}"
+    names += f"|{reliability_of(session.user1)}|{reliability_of(session.user2)}"
     material = f"{session.pk}:{session.version}:{user.pk}:{names}:{actions}"
     return hashlib.sha256(material.encode()).hexdigest()[:20]
 

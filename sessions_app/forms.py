@@ -33,23 +33,41 @@ def add_domain_error(form: forms.Form, error: DomainError, field_names: dict[str
         form.add_error(None, error.message)
 
 
-class ScheduleForm(forms.Form):
-    """Schedule a session: the viewer picks the match, the venue, the time and both challenges."""
+class LocalTimeForm(forms.Form):
+    """A form with a session time picked as wall-clock time in the viewer's time zone."""
 
-    match = forms.ChoiceField(label="Buddy")
-    venue_name = forms.CharField(label="Venue", max_length=rules.VENUE_MAX_LENGTH)
     scheduled_time = forms.DateTimeField(
         label="Date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
+
+    def __init__(self, *args, tz: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(tz)
+        self.fields["scheduled_time"].help_text = f"In your time zone, {tz}."
+
+    def clean_scheduled_time(self):
+        """The picker sends wall-clock time; it means the viewer's time zone."""
+        value = self.cleaned_data["scheduled_time"]
+        if timezone.is_aware(value):
+            value = timezone.make_naive(value, timezone.get_current_timezone())
+        return value.replace(tzinfo=self.zone)
+
+
+class ScheduleForm(LocalTimeForm):
+    """Schedule a session: the viewer picks the match, the venue, the time and both challenges."""
+
+    match = forms.ChoiceField(label="Buddy")
+    venue_name = forms.CharField(label="Venue", max_length=rules.VENUE_MAX_LENGTH)
     my_challenge = forms.TypedChoiceField(label="Your challenge", coerce=uuid.UUID)
     buddy_challenge = forms.TypedChoiceField(label="Your buddy's challenge", coerce=uuid.UUID)
 
+    field_order = ["match", "venue_name", "scheduled_time", "my_challenge", "buddy_challenge"]
+
     def __init__(self, *args, user, matches, challenges, tz: str = "UTC", **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, tz=tz, **kwargs)
         self.user = user
-        self.zone = ZoneInfo(tz)
         self.matches = {str(match.pk): match for match in matches}
         self.fields["match"].choices = [
             (key, display_name(match.other_member(user)))
@@ -60,18 +78,10 @@ class ScheduleForm(forms.Form):
         ]
         self.fields["my_challenge"].choices = challenge_choices
         self.fields["buddy_challenge"].choices = challenge_choices
-        self.fields["scheduled_time"].help_text = f"In your time zone, {tz}."
         tomorrow_evening = (timezone.now() + timedelta(days=1)).astimezone(self.zone).replace(
             hour=19, minute=0, second=0, microsecond=0
         )
         self.initial.setdefault("scheduled_time", tomorrow_evening.replace(tzinfo=None))
-
-    def clean_scheduled_time(self):
-        """The picker sends wall-clock time; it means the viewer's time zone."""
-        value = self.cleaned_data["scheduled_time"]
-        if timezone.is_aware(value):
-            value = timezone.make_naive(value, timezone.get_current_timezone())
-        return value.replace(tzinfo=self.zone)
 
     def service_arguments(self) -> dict:
         """The form's values in the terms of services.session_schedule (user1/user2 of the match)."""
@@ -90,6 +100,12 @@ class ScheduleForm(forms.Form):
     def service_field_names(self) -> dict[str, str]:
         """Where the service's field errors belong on this form."""
         return {"match_id": "match", "user1_challenge_id": "my_challenge", "user2_challenge_id": "buddy_challenge"}
+
+
+class RescheduleForm(LocalTimeForm):
+    """Propose a new time for a session, and optionally a new venue."""
+
+    venue_name = forms.CharField(label="New venue (optional)", max_length=rules.VENUE_MAX_LENGTH, required=False)
 
 
 class HistoryFilterForm(forms.Form):

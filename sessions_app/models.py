@@ -177,6 +177,28 @@ class WingmanSession(PairOfUsers):
         related_name="+",
     )
 
+    # The pending reschedule proposal, if any (at most one; a newer one replaces it). Kept on the
+    # row so reading a session costs no extra query; it lapses at the current scheduled_time.
+    reschedule_proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reschedule_time = models.DateTimeField(null=True, blank=True)
+    reschedule_venue_name = models.CharField(max_length=200, blank=True, default="")
+    reschedule_proposed_at = models.DateTimeField(null=True, blank=True)
+
+    # Disputes: when the session last became final (the 72-hour window counts from it), whether each
+    # participant has used their one dispute, and the dispute the session shows (loaded with the row).
+    finished_at = models.DateTimeField(null=True, blank=True)
+    user1_disputed = models.BooleanField(default=False)
+    user2_disputed = models.BooleanField(default=False)
+    current_dispute = models.ForeignKey(
+        "Dispute", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
     class Meta:
         db_table = "wingman_sessions"
         ordering = ["-scheduled_time"]
@@ -194,6 +216,13 @@ class WingmanSession(PairOfUsers):
                 name="session_completed_has_time",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="session_version_positive"),
+            models.CheckConstraint(
+                condition=Q(reschedule_proposed_by__isnull=True, reschedule_time__isnull=True,
+                            reschedule_proposed_at__isnull=True)
+                | Q(reschedule_proposed_by__isnull=False, reschedule_time__isnull=False,
+                    reschedule_proposed_at__isnull=False),
+                name="session_reschedule_whole",
+            ),
         ]
         indexes = [
             # History of one user, newest first, optionally by status.
@@ -279,6 +308,19 @@ class WingmanSession(PairOfUsers):
     def is_paused(self) -> bool:
         return self.paused_at is not None
 
+    @property
+    def has_reschedule_proposal(self) -> bool:
+        """A proposal is on the row (whether it still counts is rules.pending_reschedule's call)."""
+        return self.reschedule_proposed_by_id is not None
+
+    def has_disputed(self, role: str) -> bool:
+        return getattr(self, f"{role}_disputed")
+
+    def clear_reschedule_proposal(self) -> None:
+        self.reschedule_proposed_by = None
+        self.reschedule_time = self.reschedule_proposed_at = None
+        self.reschedule_venue_name = ""
+
 
 def buddy_of(role: str) -> str:
     return "user2" if role == "user1" else "user1"
@@ -318,6 +360,12 @@ class UserProfile(models.Model):
         "WingmanSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    # Share (0-100) of the last finished sessions the user was reliable in (rules.RELIABILITY_*), kept by
+    # the services whenever one of the user's sessions becomes final; null until enough have finished.
+    reliability_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A moderator lifted the booking limit for this user (services.profile_waive_booking_limit).
+    booking_limit_waived = models.BooleanField(default=False)
+
     class Meta:
         db_table = "user_profiles"
 
@@ -352,6 +400,16 @@ class EventKind(models.TextChoices):
     EXPIRED = "expired", "Closed as expired"
     PROFILE_UPDATED = "profile_updated", "Profile updated"
     MATCH_STATUS_CHANGED = "match_status_changed", "Match status changed"
+    RESCHEDULE_PROPOSED = "reschedule_proposed", "Proposed a new time"
+    RESCHEDULE_DECLINED = "reschedule_declined", "Declined the new time"
+    RESCHEDULE_WITHDRAWN = "reschedule_withdrawn", "Withdrew the new time"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    BLOCKED = "blocked", "Blocked the buddy"
+    DISPUTE_OPENED = "dispute_opened", "Disputed the outcome"
+    BOOKING_LIMIT_WAIVED = "booking_limit_waived", "Booking limit waived"
+    ACCOUNT_ERASED = "account_erased", "Account erased"
+    DISPUTE_RESOLVED = "dispute_resolved", "Dispute resolved"
+    REPORT_REVIEWED = "report_reviewed", "Report reviewed"
 
 
 class SessionEvent(models.Model):
@@ -404,6 +462,8 @@ class LedgerReason(models.TextChoices):
     COMPLETION_REVERSED = "completion_reversed", "Completion reversed by a moderator"
     LATE_CANCEL_REVERSED = "late_cancel_reversed", "Late-cancel penalty reversed by a moderator"
     NO_SHOW_REVERSED = "no_show_reversed", "No-show reversed by a moderator"
+    LATE_RESCHEDULE = "late_reschedule", "Late reschedule"
+    LATE_RESCHEDULE_REVERSED = "late_reschedule_reversed", "Late-reschedule penalty reversed by a moderator"
 
 
 # How each ledger reason moves the counters besides reputation.
@@ -414,6 +474,8 @@ LEDGER_COUNTER_EFFECTS: dict[str, dict[str, int]] = {
     LedgerReason.NO_SHOW_REVERSED: {"no_show_count": -1},
     LedgerReason.LATE_CANCEL: {},
     LedgerReason.LATE_CANCEL_REVERSED: {},
+    LedgerReason.LATE_RESCHEDULE: {},
+    LedgerReason.LATE_RESCHEDULE_REVERSED: {},
 }
 
 
@@ -435,6 +497,99 @@ class ReputationLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.points:+d} ({self.reason})"
+
+
+class BlockQuerySet(models.QuerySet):
+    def between(self, user_a_id, user_b_id) -> "BlockQuerySet":
+        """Blocks between these two users, whoever blocked whom."""
+        return self.filter(Q(blocker_id=user_a_id, blocked_id=user_b_id)
+                           | Q(blocker_id=user_b_id, blocked_id=user_a_id))
+
+
+class Block(models.Model):
+    """One user blocked another: the pair is never scheduled again (kept forever, like the ledger)."""
+
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    match = models.ForeignKey(WingmanMatch, on_delete=models.PROTECT, null=True, blank=True, related_name="blocks")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        db_table = "user_blocks"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once_per_pair"),
+            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="block_users_differ"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocked {self.blocked}"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class Report(models.Model):
+    """A participant reports the buddy they block; moderators review it in the admin."""
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports_against")
+    match = models.ForeignKey(WingmanMatch, on_delete=models.PROTECT, related_name="reports")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        db_table = "user_reports"
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(status__in=ReportStatus.values), name="report_status_valid")]
+        indexes = [models.Index(fields=["status", "created_at"], name="report_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.reporter} reported {self.reported} ({self.status})"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    UPHELD = "upheld", "Upheld"
+    OVERTURNED = "overturned", "Overturned"
+
+
+class Dispute(models.Model):
+    """A participant contests a session's final outcome; a moderator upholds it or overturns it."""
+
+    session = models.ForeignKey(WingmanSession, on_delete=models.PROTECT, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    disputed_status = models.CharField(max_length=50, choices=SessionStatus.choices,
+                                       help_text="The outcome contested.")
+    status = models.CharField(max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolution_note = models.CharField(max_length=500, blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        db_table = "session_disputes"
+        ordering = ["opened_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "opened_by"], name="dispute_once_per_participant"),
+            models.UniqueConstraint(fields=["session"], condition=Q(status="open"), name="dispute_one_open"),
+            models.CheckConstraint(condition=Q(status__in=DisputeStatus.values), name="dispute_status_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "opened_at"], name="dispute_queue")]
+
+    def __str__(self) -> str:
+        return f"dispute of {self.session} by {self.opened_by} ({self.status})"
 
 
 class IdempotencyRecord(models.Model):

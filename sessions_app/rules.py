@@ -12,17 +12,28 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .errors import Conflict, DomainError, InvalidInput, NotParticipant, RuleViolation
-from .models import MatchStatus, SessionStatus, WingmanMatch, WingmanSession, buddy_of
+from .models import DisputeStatus, MatchStatus, SessionStatus, WingmanMatch, WingmanSession, buddy_of
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=30)
 LATE_CANCEL_WINDOW = timedelta(hours=2)
 NO_SHOW_GRACE = timedelta(minutes=15)
 STALE_AFTER = timedelta(hours=48)
+DISPUTE_WINDOW = timedelta(hours=72)
+# Reliability: over the last RELIABILITY_WINDOW finished sessions, shown from RELIABILITY_MINIMUM on.
+RELIABILITY_WINDOW = 20
+RELIABILITY_MINIMUM = 3
+# Upcoming scheduled sessions a user may hold: (reliability below, at most); otherwise BOOKING_LIMIT_DEFAULT.
+BOOKING_LIMITS = ((60, 1), (80, 3))
+BOOKING_LIMIT_DEFAULT = 10
 MAX_SCHEDULE_AHEAD = timedelta(days=365)
 NOTES_MAX_LENGTH = 5000
 REASON_MAX_LENGTH = 500
 VENUE_MAX_LENGTH = 200
 DISPLAY_NAME_MAX_LENGTH = 100
+# The cancellation reasons of sessions the system ends for a block or an account erasure (nobody's
+# doing: no penalty, no dispute).
+BLOCKED_REASON = "blocked"
+ERASED_REASON = "erased"
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -40,16 +51,61 @@ def require_participant(session: WingmanSession, user) -> str:
     return role
 
 
-def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: datetime) -> None:
-    """A member of an accepted match schedules a session in the coming year."""
+def check_schedule(match: WingmanMatch, user, scheduled_time: datetime, now: datetime, *,
+                   blocked: bool = False) -> None:
+    """A member of an accepted match schedules a session in the coming year, unless one blocked the other."""
     if not match.has_member(user):
         raise NotParticipant("You are not part of this match.")
+    if blocked:
+        raise Conflict("Sessions can no longer be scheduled with this person.", code="blocked")
     if match.status != SCHEDULABLE_MATCH_STATUS:
         raise RuleViolation("Sessions can be scheduled only for an accepted match.", code="match_not_accepted")
+    check_session_time(scheduled_time, now)
+
+
+def booking_limit(profile) -> int:
+    """How many upcoming scheduled sessions this user may hold."""
+    score = profile.reliability_percent
+    if profile.booking_limit_waived or score is None:
+        return BOOKING_LIMIT_DEFAULT
+    return next((limit for below, limit in BOOKING_LIMITS if score < below), BOOKING_LIMIT_DEFAULT)
+
+
+def check_booking_limits(user, profiles: dict, upcoming: dict) -> None:
+    """Neither participant may go past their booking limit with one more session (profiles locked)."""
+    for user_id, profile in profiles.items():
+        limit = booking_limit(profile)
+        if upcoming[user_id] >= limit:
+            whose = "Your" if user_id == user.pk else "Your buddy's"
+            raise Conflict(
+                f"{whose} booking limit is reached: with a reliability of {profile.reliability_percent}% at most "
+                f"{limit} upcoming session{'' if limit == 1 else 's'} at a time. Finishing sessions as agreed "
+                "raises it (no no-shows, no late cancels or reschedules); a moderator can also lift it.",
+                code="booking_limit",
+                data={"user_id": user_id, "limit": limit, "reliability_percent": profile.reliability_percent},
+            )
+
+
+def check_session_time(scheduled_time: datetime, now: datetime) -> None:
+    """A session's time (new or proposed) lies in the coming year."""
     if scheduled_time <= now:
         raise RuleViolation("The scheduled time must be in the future.", code="time_in_past")
     if scheduled_time > now + MAX_SCHEDULE_AHEAD:
         raise RuleViolation("Sessions can be scheduled at most a year ahead.", code="time_too_far")
+
+
+def check_block(match: WingmanMatch, user, *, already_blocked: bool) -> None:
+    """A member of a match blocks the other member, once."""
+    if not match.has_member(user):
+        raise NotParticipant("You are not part of this match.")
+    if already_blocked:
+        raise Conflict("You have already blocked this person.", code="already_blocked")
+
+
+def ended_by_block_or_erasure(session: WingmanSession) -> bool:
+    """Cancelled by the system because one participant blocked the other (match_block) or left (user_erase)."""
+    return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
+            and session.cancellation_reason in (BLOCKED_REASON, ERASED_REASON))
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -156,10 +212,93 @@ def check_cancel(session: WingmanSession, role: str, now: datetime) -> None:
 
 
 def cancel_penalty(session: WingmanSession, role: str, now: datetime) -> int:
-    """Half the canceller's challenge points, rounded up, when cancelling late."""
+    """Half the canceller's challenge points, rounded up, when cancelling late.
+
+    A late reschedule costs the same: called with the time the proposal was made.
+    """
     if now > session.scheduled_time - LATE_CANCEL_WINDOW:
         return math.ceil(session.challenge_snapshot(role)["points"] / 2)
     return 0
+
+
+# --- rescheduling: one pending proposal, stored on the session row ----------------------------
+
+
+def pending_reschedule(session: WingmanSession, now: datetime) -> bool:
+    """Is a proposal waiting for an answer? It lapses when the session starts, ends or reaches its time."""
+    return (session.has_reschedule_proposal and session.status == SessionStatus.SCHEDULED
+            and now < session.scheduled_time)
+
+
+def _require_not_started(session: WingmanSession, now: datetime) -> None:
+    _require_open(session)
+    if session.status != SessionStatus.SCHEDULED:
+        raise RuleViolation("A session that has started can no longer be rescheduled.", code="already_started")
+    if now >= session.scheduled_time:
+        raise RuleViolation("The session's time has come; it can no longer be rescheduled.",
+                            code="reschedule_too_late")
+
+
+def check_reschedule(session: WingmanSession, role: str, now: datetime) -> None:
+    """Either participant may propose a new time (replacing any pending proposal) until the session's time."""
+    _require_not_started(session, now)
+
+
+def check_reschedule_proposal(session: WingmanSession, scheduled_time: datetime, venue_name: str,
+                              now: datetime) -> None:
+    """The proposed time is a valid session time and the proposal changes something."""
+    check_session_time(scheduled_time, now)
+    if scheduled_time == session.scheduled_time and venue_name in ("", session.venue_name):
+        raise RuleViolation("That is the session's current time and venue.", code="reschedule_no_change")
+
+
+def _require_pending(session: WingmanSession, now: datetime) -> None:
+    _require_not_started(session, now)
+    if not pending_reschedule(session, now):
+        raise Conflict("No new time has been proposed.", code="no_reschedule_pending")
+
+
+def check_accept_reschedule(session: WingmanSession, role: str, now: datetime) -> None:
+    """The buddy of the proposer accepts, while the proposed time is still ahead."""
+    _require_pending(session, now)
+    if session.reschedule_proposed_by_id == session.user_id_for(role):
+        raise RuleViolation("Your buddy answers your proposal; you can withdraw it.", code="own_proposal")
+    if now >= session.reschedule_time:
+        raise RuleViolation("The proposed time has passed; propose another one.", code="proposed_time_passed")
+
+
+def check_decline_reschedule(session: WingmanSession, role: str, now: datetime) -> None:
+    """The buddy declines a pending proposal; the proposer withdraws it the same way."""
+    _require_pending(session, now)
+
+
+# --- disputes ----------------------------------------------------------------------------------
+
+
+def dispute_closes_at(session: WingmanSession) -> datetime | None:
+    return session.finished_at + DISPUTE_WINDOW if session.finished_at else None
+
+
+def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
+    """Each participant may contest a final outcome once, within 72 hours, while no other dispute is open.
+
+    Sessions cancelled by a block are nobody's doing and cannot be disputed.
+    """
+    if not session.is_final:
+        raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
+    if ended_by_block_or_erasure(session):
+        raise RuleViolation("A session cancelled by a block or a closed account cannot be disputed.",
+                            code="not_disputable")
+    if session.has_disputed(role):
+        raise Conflict("You have already disputed this session.", code="already_disputed")
+    dispute = session.current_dispute
+    if dispute is not None and dispute.status == DisputeStatus.OPEN:
+        raise Conflict("Your buddy has already disputed this outcome; a moderator will decide.",
+                       code="dispute_open")
+    closes_at = dispute_closes_at(session)
+    if closes_at is None or now > closes_at:
+        raise RuleViolation(f"An outcome can be disputed within {DISPUTE_WINDOW.days * 24} hours only.",
+                            code="dispute_window_closed")
 
 
 def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:
@@ -217,6 +356,10 @@ ACTION_CHECKS: dict[str, Callable[[WingmanSession, str, datetime], None]] = {
     "cancel": check_cancel,
     "no_show": check_no_show,
     "edit_notes": check_edit_notes,
+    "reschedule": check_reschedule,
+    "accept_reschedule": check_accept_reschedule,
+    "decline_reschedule": check_decline_reschedule,
+    "dispute": check_dispute,
 }
 
 

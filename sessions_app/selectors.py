@@ -17,6 +17,10 @@ from .cache import SESSION_CACHE_SECONDS, session_cache_key
 from .errors import NotFound, NotParticipant
 from .models import (
     ApproachChallenge,
+    Block,
+    Dispute,
+    IdempotencyRecord,
+    Report,
     ReputationLedger,
     SessionEvent,
     SessionStatus,
@@ -40,27 +44,28 @@ SESSION_ORDERING_LABELS = {
 
 
 def _with_people(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related("user1__profile", "user2__profile")
+    return queryset.select_related("user1__profile", "user2__profile", "current_dispute")
 
 
 def _participant_check(pk: uuid.UUID, user) -> tuple:
     """404 for no such session, 403 for someone outside it; one indexed query.
 
-    Returns the session's version and each participant's running session
-    (from the profiles, which the session's version does not cover).
+    Returns the session's version and, per participant, what the profile holds that the session's
+    version does not cover: (running session, reliability_percent).
     """
     head = (
         WingmanSession.objects.filter(pk=pk)
         .values_list("version", "user1_id", "user2_id", "user1__profile__running_session",
-                     "user2__profile__running_session")
+                     "user1__profile__reliability_percent", "user2__profile__running_session",
+                     "user2__profile__reliability_percent")
         .first()
     )
     if head is None:
         raise NotFound("No such session.")
-    version, user1_id, user2_id, *running = head
+    version, user1_id, user2_id, *live = head
     if user is None or user.pk not in (user1_id, user2_id):
         raise NotParticipant("Only the two participants of this session can see it.")
-    return version, running
+    return version, [tuple(live[:2]), tuple(live[2:])]
 
 
 def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSession:
@@ -68,8 +73,8 @@ def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSessio
 
     The cached copy is used only if its version is the one in the database,
     so a read right after a committed write is never stale, whatever
-    happened to the cache. The participants' running sessions are always
-    the ones just read.
+    happened to the cache. The participants' running sessions and
+    reliability are always the ones just read.
     """
     version, running = _participant_check(session_id, user)
     key = session_cache_key(session_id)
@@ -79,10 +84,11 @@ def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSessio
     else:
         session = _with_people(WingmanSession.objects.all()).get(pk=session_id)
         cache.set(key, session, SESSION_CACHE_SECONDS)
-    for role, running_id in zip(("user1", "user2"), running, strict=True):
+    for role, (running_id, reliability) in zip(("user1", "user2"), running, strict=True):
         profile = getattr(session.user_for(role), "profile", None)
         if profile is not None:
             profile.running_session_id = running_id
+            profile.reliability_percent = reliability
     return session
 
 
@@ -266,6 +272,14 @@ def profile_for_user(*, user, fresh: bool = False) -> UserProfile:
         return UserProfile(user=user)
 
 
+def reliability_of(user) -> int | None:
+    """The user's reliability_percent (None without a profile, or with too few finished sessions)."""
+    try:
+        return user.profile.reliability_percent
+    except UserProfile.DoesNotExist:
+        return None
+
+
 def display_name(user) -> str:
     """The user's display name, falling back to the username (also for a user without a profile)."""
     try:
@@ -345,3 +359,47 @@ def progress_for_user(*, profile: UserProfile, weeks: int = 12, now: datetime | 
         balance += week["points"]
         week["reputation"] = balance
     return list(rows.values())
+
+
+# --- the user's own data ------------------------------------------------------------------------
+
+
+def user_export(*, user, now: datetime | None = None) -> dict:
+    """Everything stored about the user, as plain data for them to download.
+
+    Shared things (matches, sessions with their notes, the timelines' events the user did or that are
+    about them) come whole; what others did about the user stays out (who blocked or reported them is
+    moderators' business). Login records and refresh tokens are listed without secrets. A fixed number
+    of queries, whatever the user's history.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    profile = profile_for_user(user=user, fresh=True)
+    username = user.get_username()
+    login_fields = ("attempt_time", "ip_address", "user_agent")
+    return {
+        "exported_at": now or timezone.now(),
+        "account": {"id": user.pk, "username": username, "email": user.email, "date_joined": user.date_joined,
+                    "last_login": user.last_login},
+        "profile": {field.attname: getattr(profile, field.attname) for field in profile._meta.concrete_fields},
+        "matches": list(WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user)).order_by("created_at").values()),
+        "sessions": list(sessions_of_user(user).order_by("scheduled_time", "id").values()),
+        "events": list(SessionEvent.objects.filter(Q(actor=user) | Q(subject_user=user)).order_by("created_at", "id")
+                       .values("session_id", "match_id", "kind", "data", "created_at")),
+        "ledger": list(ReputationLedger.objects.filter(user=user).order_by("created_at", "id")
+                       .values("session_id", "reason", "points", "created_at")),
+        "blocks": list(Block.objects.filter(blocker=user).values("blocked_id", "match_id", "reason", "created_at")),
+        "reports": list(Report.objects.filter(reporter=user).values("reported_id", "match_id", "reason", "status",
+                                                                   "created_at")),
+        "disputes": list(Dispute.objects.filter(opened_by=user).values(
+            "session_id", "reason", "disputed_status", "status", "opened_at", "resolution_note", "resolved_at")),
+        "idempotency_records": list(IdempotencyRecord.objects.filter(user=user).order_by("created_at")
+                                    .values("key", "method", "path", "response_status", "created_at")),
+        "login_attempts": list(AccessAttempt.objects.filter(username=username).values(
+            *login_fields, "failures_since_start")),
+        "login_failures": list(AccessFailureLog.objects.filter(username=username).values(*login_fields)),
+        "logins": list(AccessLog.objects.filter(username=username).values(*login_fields, "logout_time")),
+        "refresh_tokens": list(OutstandingToken.objects.filter(user=user).order_by("created_at")
+                               .values("jti", "created_at", "expires_at")),
+    }

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -28,12 +28,19 @@ from . import rules
 from .cache import session_cache_forget
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .models import (
+    FINAL_STATUSES,
     LEDGER_COUNTER_EFFECTS,
     OPEN_STATUSES,
     ApproachChallenge,
+    Block,
+    Dispute,
+    DisputeStatus,
     EventKind,
+    IdempotencyRecord,
     LedgerReason,
     MatchStatus,
+    Report,
+    ReportStatus,
     ReputationLedger,
     SessionEvent,
     SessionStatus,
@@ -189,6 +196,7 @@ def _close(session: WingmanSession, now: datetime, status: str) -> None:
     session.running_since = None
     session.paused_at = None
     session.status = status
+    session.finished_at = now  # the dispute window counts from here
 
 
 def reputation_award(*, user_id, session: WingmanSession, reason: str, points: int) -> bool:
@@ -237,6 +245,7 @@ def _complete(session: WingmanSession, now: datetime, actor, *, kind: str = Even
     _event(session, actor, kind, active_seconds=session.active_seconds,
            points={str(k): v for k, v in earned.items()}, **event_data)
     _save(session)
+    _reliability_refresh(session)
     return earned
 
 
@@ -254,6 +263,7 @@ def _cancel(session: WingmanSession, now: datetime, actor, *, reason: str, penal
         reputation_award(user_id=actor.pk, session=session, reason=LedgerReason.LATE_CANCEL, points=-penalty)
     _event(session, actor, kind, reason=reason, penalty=penalty, **event_data)
     _save(session)
+    _reliability_refresh(session)
 
 
 def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str, **event_data) -> None:
@@ -266,6 +276,7 @@ def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str,
     reputation_award(user_id=session.no_show_user_id, session=session, reason=LedgerReason.NO_SHOW, points=-points)
     _event(session, actor, EventKind.NO_SHOW, absent=absent_role, points=-points, **event_data)
     _save(session)
+    _reliability_refresh(session)
 
 
 # --- scheduling -------------------------------------------------------------------
@@ -281,8 +292,11 @@ def session_schedule(
     user1_challenge_id: uuid.UUID,
     user2_challenge_id: uuid.UUID,
 ) -> WingmanSession:
-    """Schedule a session of an accepted match the user belongs to (typed input, parsed at the edge)."""
-    match = WingmanMatch.objects.filter(pk=match_id).first()
+    """Schedule a session of an accepted match the user belongs to (typed input, parsed at the edge).
+
+    The match row is locked, so a block of the pair (match_block) waits for this or comes before it.
+    """
+    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
     wanted = {"user1_challenge_id": user1_challenge_id, "user2_challenge_id": user2_challenge_id}
     found = {c.pk: c for c in ApproachChallenge.objects.filter(pk__in=wanted.values(), is_active=True)}
     fields = {name: ["No active challenge has this id."] for name, pk in wanted.items() if pk not in found}
@@ -294,17 +308,57 @@ def session_schedule(
         fields.update(error.fields)
     if fields:
         raise InvalidInput("Some fields are not valid.", fields=fields)
-    rules.check_schedule(match, user, scheduled_time, timezone.now())
+    rules.check_schedule(match, user, scheduled_time, timezone.now(),
+                         blocked=Block.objects.between(match.user1_id, match.user2_id).exists())
 
+    profiles = _lock_profiles(match.user1_id, match.user2_id)
+    rules.check_booking_limits(user, profiles, {pk: _upcoming_count(pk) for pk in profiles})
     session = WingmanSession.objects.create(
         match=match, user1_id=match.user1_id, user2_id=match.user2_id, venue_name=venue,
         scheduled_time=scheduled_time,
         **WingmanSession.snapshot_fields(found[user1_challenge_id], found[user2_challenge_id]),
     )
-    _lock_profiles(match.user1_id, match.user2_id)
     _move_counters([match.user1_id, match.user2_id], total_sessions=1)
     _event(session, user, EventKind.SCHEDULED, venue_name=venue, scheduled_time=scheduled_time.isoformat())
     return session
+
+
+def _upcoming_count(user_id) -> int:
+    """The user's scheduled sessions (the booking limit counts these), through the per-side status indexes."""
+    scheduled = WingmanSession.objects.filter(status=SessionStatus.SCHEDULED)
+    return scheduled.filter(user1_id=user_id).count() + scheduled.filter(user2_id=user_id).count()
+
+
+def _reliability_of(user_id) -> int | None:
+    """rules' reliability from the user's last finished sessions, newest first by when they finished.
+
+    Cancellations that are nobody's doing (cancelled by the system: expired, blocked) do not count; a
+    session counts against the user when it was their no-show, their late cancel, or their late
+    reschedule (a late_reschedule ledger row).
+    """
+    late_reschedules = ReputationLedger.objects.filter(user_id=user_id, reason=LedgerReason.LATE_RESCHEDULE)
+    finished = (
+        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id), status__in=FINAL_STATUSES)
+        .exclude(status=SessionStatus.CANCELLED, cancelled_by__isnull=True)
+        .annotate(late_reschedule=Exists(late_reschedules.filter(session=OuterRef("pk"))))
+        .order_by("-finished_at", "-id")
+        .values_list("no_show_user_id", "cancelled_by_id", "cancellation_penalty", "late_reschedule")
+        [: rules.RELIABILITY_WINDOW]
+    )
+    rows = list(finished)
+    if len(rows) < rules.RELIABILITY_MINIMUM:
+        return None
+    unreliable = sum(
+        1 for absent, canceller, penalty, late in rows
+        if absent == user_id or (canceller == user_id and penalty) or late
+    )
+    return round(100 * (len(rows) - unreliable) / len(rows))
+
+
+def _reliability_refresh(session: WingmanSession) -> None:
+    """After a session became final: both participants' reliability (the caller holds the profile locks)."""
+    for user_id in _participant_ids(session):
+        UserProfile.objects.filter(pk=user_id).update(reliability_percent=_reliability_of(user_id))
 
 
 # --- the lifecycle -------------------------------------------------------------------
@@ -421,6 +475,74 @@ def session_report_no_show(*, session_id: uuid.UUID, user, absent_user_id: int |
     return session
 
 
+# --- rescheduling ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_reschedule_propose(*, session_id: uuid.UUID, user, scheduled_time: datetime,
+                               venue_name: str | None = None) -> WingmanSession:
+    """Propose a new time (and optionally venue); it replaces any pending proposal, from either side."""
+    venue = clean_text(venue_name, field="venue_name", max_length=rules.VENUE_MAX_LENGTH)
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_reschedule(session, role, now)
+    rules.check_reschedule_proposal(session, scheduled_time, venue, now)
+    replaced = rules.pending_reschedule(session, now)
+    session.reschedule_proposed_by = user
+    session.reschedule_time = scheduled_time
+    session.reschedule_venue_name = venue
+    session.reschedule_proposed_at = now
+    _event(session, user, EventKind.RESCHEDULE_PROPOSED, scheduled_time=scheduled_time.isoformat(),
+           venue_name=venue, replaced=replaced)
+    _save(session)
+    return session
+
+
+@transaction.atomic
+def session_reschedule_accept(*, session_id: uuid.UUID, user) -> WingmanSession:
+    """The buddy accepts: the session moves; a late proposal costs its proposer the late-cancel penalty.
+
+    "Late" is measured when the proposal was made, against the time it would
+    replace; the ledger takes the penalty once per user and session.
+    """
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_accept_reschedule(session, role, now)
+    proposer_role = buddy_of(role)
+    penalty = rules.cancel_penalty(session, proposer_role, session.reschedule_proposed_at)
+    charged = False
+    if penalty:
+        _lock_participants(session)
+        charged = reputation_award(user_id=session.reschedule_proposed_by_id, session=session,
+                                   reason=LedgerReason.LATE_RESCHEDULE, points=-penalty)
+    moved = {"from": {"scheduled_time": session.scheduled_time.isoformat(), "venue_name": session.venue_name},
+             "to": {"scheduled_time": session.reschedule_time.isoformat(),
+                    "venue_name": session.reschedule_venue_name or session.venue_name}}
+    session.scheduled_time = session.reschedule_time
+    session.venue_name = session.reschedule_venue_name or session.venue_name
+    session.clear_reschedule_proposal()
+    _event(session, user, EventKind.RESCHEDULED, proposed_by=proposer_role, penalty=penalty if charged else 0,
+           **moved)
+    _save(session)
+    return session
+
+
+@transaction.atomic
+def session_reschedule_decline(*, session_id: uuid.UUID, user) -> WingmanSession:
+    """The buddy declines the pending proposal, or its proposer withdraws it."""
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_decline_reschedule(session, role, now)
+    own = session.reschedule_proposed_by_id == user.pk
+    session.clear_reschedule_proposal()
+    _event(session, user, EventKind.RESCHEDULE_WITHDRAWN if own else EventKind.RESCHEDULE_DECLINED)
+    _save(session)
+    return session
+
+
 # --- moderators' decisions ---------------------------------------------------------------
 
 
@@ -458,10 +580,73 @@ def session_complete_by_moderator(*, session_id: uuid.UUID, moderator) -> Wingma
     return session
 
 
+# --- disputes ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_dispute(*, session_id: uuid.UUID, user, reason: str) -> WingmanSession:
+    """A participant contests the final outcome (once each, within 72 hours); it stands until a moderator decides.
+
+    Both participants disputing at once: the session lock orders them and the
+    second finds the first one's dispute open (409 dispute_open).
+    """
+    reason = _reason(reason)
+    now = timezone.now()
+    session = _lock_session(session_id)
+    role = rules.require_participant(session, user)
+    rules.check_dispute(session, role, now)
+    dispute = Dispute.objects.create(session=session, opened_by=user, reason=reason, disputed_status=session.status)
+    setattr(session, f"{role}_disputed", True)
+    session.current_dispute = dispute
+    _event(session, user, EventKind.DISPUTE_OPENED, dispute=dispute.pk, reason=reason, outcome=session.status)
+    _save(session)
+    return session
+
+
+DISPUTE_DECISIONS = ("uphold", SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+
+
+@transaction.atomic
+def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
+                    absent_user_id: int | None = None) -> Dispute:
+    """A moderator resolves an open dispute with a note: "uphold" the outcome, or overturn it to another
+    outcome through the moderators' own decision (session_complete_by_moderator, session_cancel_by_moderator
+    with the note as reason, session_mark_no_show naming ``absent_user_id``), so the ledger is reversed and
+    re-awarded exactly as there. Locks the session first, like every service, so a participant disputing at
+    the same moment waits for this or comes before it.
+    """
+    _require_moderator(moderator)
+    note = clean_text(note, field="note", max_length=rules.REASON_MAX_LENGTH, required=True)
+    if decision not in DISPUTE_DECISIONS:
+        raise InvalidInput("Unknown decision.", fields={"decision": [f"One of {', '.join(DISPUTE_DECISIONS)}."]})
+    session_id = Dispute.objects.filter(pk=dispute_id).values_list("session_id", flat=True).first()
+    if session_id is None:
+        raise NotFound("No such dispute.")
+    session = _lock_session(session_id)
+    dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
+    if dispute.status != DisputeStatus.OPEN:
+        raise Conflict("This dispute has already been resolved.", code="dispute_resolved")
+    if decision == SessionStatus.COMPLETED:
+        session = session_complete_by_moderator(session_id=session_id, moderator=moderator)
+    elif decision == SessionStatus.CANCELLED:
+        session = session_cancel_by_moderator(session_id=session_id, moderator=moderator, reason=note)
+    elif decision == SessionStatus.NO_SHOW:
+        session = session_mark_no_show(session_id=session_id, moderator=moderator, absent_user_id=absent_user_id)
+    dispute.status = DisputeStatus.UPHELD if decision == "uphold" else DisputeStatus.OVERTURNED
+    dispute.resolution_note = note
+    dispute.resolved_at = timezone.now()
+    dispute.resolved_by = moderator
+    dispute.save(update_fields=["status", "resolution_note", "resolved_at", "resolved_by"])
+    _event(session, moderator, EventKind.DISPUTE_RESOLVED, dispute=dispute.pk, decision=decision, note=note)
+    _save(session)  # the session shows its dispute: a new version
+    return dispute
+
+
 _REVERSALS = {
     LedgerReason.COMPLETION: LedgerReason.COMPLETION_REVERSED,
     LedgerReason.LATE_CANCEL: LedgerReason.LATE_CANCEL_REVERSED,
     LedgerReason.NO_SHOW: LedgerReason.NO_SHOW_REVERSED,
+    LedgerReason.LATE_RESCHEDULE: LedgerReason.LATE_RESCHEDULE_REVERSED,
 }
 _OUTCOME_COUNTERS = {SessionStatus.CANCELLED: "cancelled_sessions", SessionStatus.NO_SHOW: "no_show_sessions"}
 
@@ -619,6 +804,22 @@ def profile_update(*, user, actor=None, display_name: str | None = None,
 
 
 @transaction.atomic
+def profile_waive_booking_limit(*, user_id, moderator, waived: bool = True) -> UserProfile:
+    """A moderator lifts (or restores) a user's booking limit; audited."""
+    _require_moderator(moderator)
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        raise NotFound("No such user.")
+    profile = _lock_profiles(user_id)[user_id]
+    if profile.booking_limit_waived == waived:
+        return profile
+    _audit(actor=moderator, kind=EventKind.BOOKING_LIMIT_WAIVED, subject_user=profile.user, waived=waived,
+           reliability_percent=profile.reliability_percent)
+    profile.booking_limit_waived = waived
+    profile.save(update_fields=["booking_limit_waived"])
+    return profile
+
+
+@transaction.atomic
 def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanMatch:
     """A moderator changes a match's status; audited. A match with open sessions stays accepted."""
     _require_moderator(moderator)
@@ -636,6 +837,54 @@ def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanM
     match.status = status
     match.save(update_fields=["status"])
     return match
+
+
+@transaction.atomic
+def match_block(*, match_id: uuid.UUID, user, reason: str | None = None, report: bool = False) -> WingmanMatch:
+    """The user blocks the buddy of this match, in one transaction: the match ends, its open sessions are
+    cancelled by the system with reason "blocked" and no penalty, the pair can never be scheduled again;
+    with ``report`` a report reaches the moderators' queue.
+
+    Locks the match first (as session_schedule does), then each open session, then the profiles.
+    """
+    reason = clean_text(reason, field="reason", max_length=rules.REASON_MAX_LENGTH)
+    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
+    if match is None:
+        raise NotFound("No such match.")
+    buddy_id = match.user2_id if match.user1_id == user.pk else match.user1_id
+    rules.check_block(match, user, already_blocked=Block.objects.filter(blocker=user, blocked_id=buddy_id).exists())
+    Block.objects.create(blocker=user, blocked_id=buddy_id, match=match, reason=reason)
+    now = timezone.now()
+    cancelled = []
+    for pk in match.sessions.filter(status__in=OPEN_STATUSES).order_by("scheduled_time").values_list("pk", flat=True):
+        session = _lock_session(pk)
+        if not session.is_final:  # not closed meanwhile
+            _cancel(session, now, None, reason=rules.BLOCKED_REASON, by_block=True)
+            cancelled.append(str(pk))
+    filed = Report.objects.create(reporter=user, reported_id=buddy_id, match=match, reason=reason) if report else None
+    _audit(actor=user, kind=EventKind.BLOCKED, match=match, blocked=buddy_id, previous_status=match.status,
+           cancelled=cancelled, report=filed.pk if filed else None)
+    match.status = MatchStatus.ENDED
+    match.save(update_fields=["status"])
+    return match
+
+
+@transaction.atomic
+def report_review(*, report_id: int, moderator) -> Report:
+    """A moderator marks an open report reviewed; audited."""
+    _require_moderator(moderator)
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise NotFound("No such report.")
+    if report.status != ReportStatus.OPEN:
+        raise Conflict("This report has already been reviewed.", code="already_reviewed")
+    report.status = ReportStatus.REVIEWED
+    report.reviewed_at = timezone.now()
+    report.reviewed_by = moderator
+    report.save(update_fields=["status", "reviewed_at", "reviewed_by"])
+    _audit(actor=moderator, kind=EventKind.REPORT_REVIEWED, match=report.match, subject_user=report.reported,
+           report=report.pk)
+    return report
 
 
 def _forget_sessions_of(user_id) -> None:
@@ -686,6 +935,7 @@ def _counters_from_history(profile: UserProfile) -> dict[str, int]:
         ),
     ))
     totals["streak_weeks"], totals["streak_last_week"] = _streak_from_ledger(profile)
+    totals["reliability_percent"] = _reliability_of(user_id)
     return totals
 
 
@@ -709,6 +959,52 @@ def reputation_rebuild(*, user_id, fix: bool = True) -> dict[str, tuple]:
         profile.save(update_fields=list(drift))
         logger.warning("counter drift for user %s repaired: %s", user_id, drift)
     return drift
+
+
+ERASED_DISPLAY_NAME = "Former member"
+
+
+@transaction.atomic
+def user_erase(*, user) -> None:
+    """Close the account (the caller has checked the password): the user's matches end, their open sessions
+    are cancelled by the system as "erased" with no penalty for anyone, the account is anonymised and can no
+    longer sign in (refresh tokens revoked; access tokens fail with the password and the active flag), and
+    the data only they own goes (idempotency records, login records). What the buddy shares stays intact:
+    sessions, notes, the timelines and everyone's ledger rows, so every counter stays consistent.
+
+    Locks the user's matches, then each open session (then profiles), in the order match_block uses.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    now = timezone.now()
+    matches = list(WingmanMatch.objects.select_for_update().filter(Q(user1=user) | Q(user2=user)).order_by("pk"))
+    open_ids = (WingmanSession.objects.filter(Q(user1=user) | Q(user2=user), status__in=OPEN_STATUSES)
+                .order_by("scheduled_time").values_list("pk", flat=True))
+    cancelled = []
+    for pk in list(open_ids):
+        session = _lock_session(pk)
+        if not session.is_final:
+            _cancel(session, now, None, reason=rules.ERASED_REASON, by_erasure=True)
+            cancelled.append(str(pk))
+    WingmanMatch.objects.filter(pk__in=[m.pk for m in matches]).update(status=MatchStatus.ENDED)
+    username = user.get_username()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=username).delete()
+    IdempotencyRecord.objects.filter(user=user).delete()
+    _audit(actor=user, kind=EventKind.ACCOUNT_ERASED, subject_user=user, cancelled=cancelled,
+           matches_ended=[str(m.pk) for m in matches])
+    profile = _lock_profiles(user.pk)[user.pk]
+    profile.display_name = ERASED_DISPLAY_NAME
+    profile.save(update_fields=["display_name"])
+    user_tokens_revoke(user=user)
+    user.username = f"erased-{user.pk}"
+    user.email = user.first_name = user.last_name = ""
+    user.is_active = user.is_staff = user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    _forget_sessions_of(user.pk)
 
 
 @transaction.atomic

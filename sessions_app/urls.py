@@ -15,4 +15,7 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/notes/", views.session_notes, name="session_notes"),
     path("sessions/<uuid:session_id>/<slug:action>/", views.session_action, name="session_action"),
     path("progress/", views.progress, name="progress"),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/my-data.json", views.export_download, name="export_download"),
+    path("settings/close-account/", views.account_erase, name="account_erase"),
 ]

@@ -10,12 +10,14 @@ with JavaScript off.
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +27,8 @@ from django.views.decorators.vary import vary_on_headers
 from . import rules, selectors, services
 from .conditional import etag_matches, private, session_etag
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
-from .forms import HistoryFilterForm, NotesForm, ScheduleForm, add_domain_error
+from .forms import HistoryFilterForm, NotesForm, RescheduleForm, ScheduleForm, add_domain_error
+from .logins import password_check
 from .models import UserProfile, WingmanSession, buddy_of
 from .services import notes_digest
 
@@ -112,6 +115,39 @@ def progress(request: HttpRequest) -> HttpResponse:
     return private(render(request, "sessions/progress.html", context))
 
 
+# --- the viewer's own data ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def settings_page(request: HttpRequest) -> HttpResponse:
+    return private(render(request, "sessions/settings.html", {"viewer": _viewer(request)}))
+
+
+@login_required
+@require_POST
+def account_erase(request: HttpRequest) -> HttpResponse:
+    """Close the account after the password (counted toward the login limits like any login)."""
+    user = password_check(request=request, username=request.user.get_username(),
+                          password=request.POST.get("password", ""))
+    if user is None:
+        messages.error(request, "The password is not right; your account is unchanged.")
+        return redirect("settings")
+    services.user_erase(user=request.user)
+    logout(request)
+    messages.success(request, "Your account is closed. Thank you for being part of WingmanMatch.")
+    return redirect("login")
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest) -> HttpResponse:
+    """The same data as GET /api/me/export/, as a file to save."""
+    response = JsonResponse(selectors.user_export(user=request.user), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="wingman-my-data.json"'
+    return private(response)
+
+
 # --- scheduling ------------------------------------------------------------------------------
 
 
@@ -151,6 +187,7 @@ def _participant_view(session: WingmanSession, role: str, preview: dict, viewer_
         "challenge": session.challenge_snapshot(role),
         "checked_in_at": session.checked_in_at(role),
         "confirmed": session.is_confirmed(role),
+        "reliability": selectors.reliability_of(user),
         "confirmed_by": selectors.display_name(session.user_for(buddy_of(role))),
         "delta": preview[f"{role}_delta"],
     }
@@ -189,6 +226,21 @@ def _timeline(session: WingmanSession) -> list[dict]:
     return lines
 
 
+def _reschedule_view(session: WingmanSession, user, allowed: dict, now: datetime, tz: str) -> dict:
+    """The reschedule card: the pending proposal (whose, when, where) and the form to propose another."""
+    pending = rules.pending_reschedule(session, now)
+    return {
+        "pending": pending,
+        "mine": pending and session.reschedule_proposed_by_id == user.pk,
+        "time": session.reschedule_time if pending else None,
+        "venue": (session.reschedule_venue_name or session.venue_name) if pending else "",
+        "form": RescheduleForm(tz=tz, initial={"scheduled_time": session.scheduled_time.astimezone(
+            ZoneInfo(tz)).replace(tzinfo=None)}),
+        "can_propose": allowed["reschedule"]["allowed"],
+        "late_window": rules.minutes(rules.LATE_CANCEL_WINDOW),
+    }
+
+
 def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserProfile, *,
                    allowed: dict, now: datetime, **extra) -> dict:
     role = session.role_of(request.user)
@@ -199,6 +251,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "viewer": viewer,
         "session": session,
         "me": participants[0],
+        "me_id": request.user.pk,
         "buddy": participants[1],
         "participants": participants,
         "allowed": allowed,
@@ -207,6 +260,9 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "timeline": _timeline(session),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
         "etag": session_etag(session, request.user, allowed, variant="p"),
+        # Read from the session row (no query): a session ended by a block means the block is done.
+        "offer_block": not rules.ended_by_block_or_erasure(session),
+        "reschedule": _reschedule_view(session, request.user, allowed, now, viewer.timezone),
         "notes_digest": notes_digest(session.notes),
         "active_seconds": session.active_seconds_at(now),
         **extra,
@@ -276,6 +332,26 @@ def _no_show(*, session_id, user, request):
     return "No-show reported."
 
 
+def _reschedule(*, session_id, user, request):
+    form = RescheduleForm(request.POST, tz=_viewer(request).timezone)
+    if not form.is_valid():
+        raise InvalidInput("; ".join(message for errors in form.errors.values() for message in errors))
+    services.session_reschedule_propose(session_id=session_id, user=user, **form.cleaned_data)
+    return "New time proposed; your buddy can accept or decline it."
+
+
+def _block(*, session_id, user, request):
+    session = selectors.session_get_for_participant(session_id=session_id, user=user)
+    services.match_block(match_id=session.match_id, user=user, reason=request.POST.get("reason", ""),
+                         report=request.POST.get("report") == "on")
+    return "Blocked. You will not be matched or scheduled with them again."
+
+
+def _dispute(*, session_id, user, request):
+    services.session_dispute(session_id=session_id, user=user, reason=request.POST.get("reason", ""))
+    return "Dispute sent. The outcome stands until a moderator decides."
+
+
 # URL slug -> what the page does; each calls exactly one service.
 ACTIONS: dict[str, Callable] = {
     "check-in": _simple(services.session_check_in, "You checked in."),
@@ -285,6 +361,12 @@ ACTIONS: dict[str, Callable] = {
     "confirm": _confirm,
     "cancel": _cancel,
     "no-show": _no_show,
+    "reschedule": _reschedule,
+    "block": _block,
+    "dispute": _dispute,
+    "reschedule-accept": _simple(services.session_reschedule_accept, "New time accepted: the session has moved."),
+    "reschedule-decline": _simple(services.session_reschedule_decline,
+                                  "The proposal is off the table; the session keeps its time."),
 }
 
 

@@ -17,7 +17,10 @@ from django.utils import timezone
 
 from sessions_app.models import (
     ApproachChallenge,
+    Block,
+    Dispute,
     MatchStatus,
+    Report,
     ReputationLedger,
     SessionEvent,
     UserProfile,
@@ -218,6 +221,9 @@ def snapshot_db() -> dict:
         "ledger": list(ReputationLedger.objects.order_by("pk").values("user_id", "session_id", "reason", "points")),
         "profiles": list(UserProfile.objects.order_by("pk").values()),
         "matches": list(WingmanMatch.objects.order_by("pk").values()),
+        "blocks": list(Block.objects.order_by("pk").values()),
+        "reports": list(Report.objects.order_by("pk").values()),
+        "disputes": list(Dispute.objects.order_by("pk").values()),
     }
 
 

@@ -16,8 +16,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from .. import rules
-from ..models import Difficulty, SessionStatus, WingmanSession
-from ..selectors import display_name
+from ..models import Difficulty, DisputeStatus, SessionStatus, WingmanSession
+from ..selectors import display_name, reliability_of
 
 # --- strict input fields: JSON types are not coerced ----------------------------
 
@@ -38,6 +38,15 @@ class StrictUUIDField(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false (not "yes", not 1)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -99,6 +108,26 @@ class CancelSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH)
 
 
+class RescheduleSerializer(serializers.Serializer):
+    scheduled_time = OffsetDateTimeField()
+    venue_name = StrictCharField(max_length=rules.VENUE_MAX_LENGTH, required=False, allow_blank=True,
+                                 help_text="Optional: a new venue; left out or empty keeps the current one.")
+
+
+class BlockSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH, required=False, allow_blank=True,
+                             help_text="Optional; with report, what the moderators read.")
+    report = StrictBooleanField(required=False, default=False, help_text="Also report the buddy to the moderators.")
+
+
+class DisputeSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=rules.REASON_MAX_LENGTH, help_text="Why the outcome is wrong.")
+
+
+class EraseSerializer(serializers.Serializer):
+    password = StrictCharField(max_length=4096, trim_whitespace=False, help_text="Your current password.")
+
+
 class NoShowSerializer(serializers.Serializer):
     absent_user_id = StrictIntegerField(required=False, allow_null=True,
                                         help_text="Optional: must be your buddy.", **USER_ID)
@@ -125,6 +154,9 @@ class ParticipantSerializer(serializers.Serializer):
     challenge = ChallengeSnapshotSerializer()
     checked_in_at = serializers.DateTimeField(allow_null=True)
     confirmed = serializers.BooleanField(help_text="This participant's completion was confirmed by the buddy.")
+    reliability_percent = serializers.IntegerField(
+        allow_null=True, help_text="Share of the last 20 finished sessions without a no-show, late cancel or late "
+        "reschedule of theirs; null until 3 have finished.")
 
 
 class ParticipantsSerializer(serializers.Serializer):
@@ -166,10 +198,28 @@ class TimingSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
+class RescheduleProposalSerializer(serializers.Serializer):
+    proposed_by = serializers.IntegerField(help_text="The user id of the participant who proposed it.")
+    scheduled_time = serializers.DateTimeField()
+    venue_name = serializers.CharField(help_text="The venue the session would move to (the current one if unchanged).")
+    proposed_at = serializers.DateTimeField()
+
+
+class DisputeStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DisputeStatus.choices)
+    opened_by = serializers.IntegerField(help_text="The user id of the participant who disputed.")
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    resolution_note = serializers.CharField(help_text="The moderator's note; empty while open.")
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
 # Nested parts are rendered by one shared instance each: to_representation keeps
 # no state, and building fresh serializers per session deep-copies every field.
 _PARTICIPANTS = ParticipantsSerializer()
 _TIMING = TimingSerializer()
+_RESCHEDULE = RescheduleProposalSerializer()
+_DISPUTE = DisputeStateSerializer()
 
 
 def participant_data(session: WingmanSession, role: str) -> dict:
@@ -179,6 +229,7 @@ def participant_data(session: WingmanSession, role: str) -> dict:
         "challenge": session.challenge_snapshot(role),
         "checked_in_at": session.checked_in_at(role),
         "confirmed": session.is_confirmed(role),
+        "reliability_percent": reliability_of(session.user_for(role)),
     }
 
 
@@ -222,6 +273,8 @@ class SessionSerializer(SessionSummarySerializer):
     cancellation_penalty = serializers.IntegerField()
     no_show_user_id = serializers.IntegerField(allow_null=True)
     timing = serializers.SerializerMethodField()
+    reschedule = serializers.SerializerMethodField()
+    dispute = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
 
     @extend_schema_field(TimingSerializer)
@@ -237,6 +290,30 @@ class SessionSerializer(SessionSummarySerializer):
             "paused_at": session.paused_at,
             "completed_at": session.completed_at,
             "cancelled_at": session.cancelled_at,
+        })
+
+    @extend_schema_field(RescheduleProposalSerializer(allow_null=True))
+    def get_reschedule(self, session: WingmanSession) -> dict | None:
+        """The pending proposal, or null (none, or lapsed)."""
+        if not rules.pending_reschedule(session, self.context["now"]):
+            return None
+        return _RESCHEDULE.to_representation({
+            "proposed_by": session.reschedule_proposed_by_id,
+            "scheduled_time": session.reschedule_time,
+            "venue_name": session.reschedule_venue_name or session.venue_name,
+            "proposed_at": session.reschedule_proposed_at,
+        })
+
+    @extend_schema_field(DisputeStateSerializer(allow_null=True))
+    def get_dispute(self, session: WingmanSession) -> dict | None:
+        """The latest dispute of the outcome (the open one while there is one), or null."""
+        dispute = session.current_dispute
+        if dispute is None:
+            return None
+        return _DISPUTE.to_representation({
+            "status": dispute.status, "opened_by": dispute.opened_by_id, "reason": dispute.reason,
+            "opened_at": dispute.opened_at, "resolution_note": dispute.resolution_note,
+            "resolved_at": dispute.resolved_at,
         })
 
     @extend_schema_field(AllowedActionsSerializer)

@@ -58,8 +58,9 @@ original_contracts = [
 
 urlpatterns = [
     *router.urls,
-    path("me/", MeViewSet.as_view({"get": "profile"}), name="me"),
+    path("me/", MeViewSet.as_view({"get": "profile", "delete": "erase"}), name="me"),
     path("me/stats/", MeViewSet.as_view({"get": "stats"}), name="me-stats"),
+    path("me/export/", MeViewSet.as_view({"get": "export"}), name="me-export"),
     path("sessions/<str:pk>/calendar.ics", SessionViewSet.as_view({"get": "calendar"}), name="session-calendar"),
     *original_contracts,
     path("auth/token/", ObtainTokenView.as_view(), name="token-obtain"),

@@ -23,10 +23,10 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from .. import rules, selectors, services
 from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, session_etag
-from ..errors import NotFound
+from ..errors import NotFound, NotParticipant
 from ..forms import HistoryFilterForm
 from ..ical import sessions_calendar
-from ..logins import http_request
+from ..logins import http_request, password_check
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from .idempotency import idempotent
@@ -35,17 +35,21 @@ from .problems import MalformedId, PayloadTooLarge
 from .renderers import ICalendarRenderer
 from .schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, problems
 from .serializers import (
+    BlockSerializer,
     CancelSerializer,
     ChallengeSerializer,
     ConfirmCompletionResultSerializer,
     ConfirmCompletionSerializer,
     ConfirmSerializer,
+    DisputeSerializer,
+    EraseSerializer,
     EventSerializer,
     MatchSerializer,
     NoShowSerializer,
     NotesSerializer,
     ProfileSerializer,
     RefreshOnceSerializer,
+    RescheduleSerializer,
     ScheduleSerializer,
     SessionSerializer,
     SessionSummarySerializer,
@@ -248,6 +252,32 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return self.act(services.session_report_no_show,
                         absent_user_id=self.body(NoShowSerializer).get("absent_user_id"))
 
+    @lifecycle_schema("Propose a new time (and optionally venue); replaces any pending proposal",
+                      RescheduleSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def reschedule(self, request, *args, **kwargs):
+        return self.act(services.session_reschedule_propose, **self.body(RescheduleSerializer))
+
+    @lifecycle_schema("Accept your buddy's proposed time: the session moves")
+    @action(detail=True, methods=["post"], url_path="reschedule/accept", url_name="reschedule-accept")
+    @idempotent
+    def reschedule_accept(self, request, *args, **kwargs):
+        return self.act(services.session_reschedule_accept)
+
+    @lifecycle_schema("Decline your buddy's proposed time, or withdraw your own")
+    @action(detail=True, methods=["post"], url_path="reschedule/decline", url_name="reschedule-decline")
+    @idempotent
+    def reschedule_decline(self, request, *args, **kwargs):
+        return self.act(services.session_reschedule_decline)
+
+    @lifecycle_schema("Dispute the final outcome (each participant once, within 72 hours), with a reason",
+                      DisputeSerializer)
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def dispute(self, request, *args, **kwargs):
+        return self.act(services.session_dispute, reason=self.body(DisputeSerializer)["reason"])
+
     @extend_schema(
         summary="Replace the shared notes (plain text, at most 5,000 characters)",
         request=NotesSerializer,
@@ -349,6 +379,21 @@ class MatchViewSet(ApiViewMixin, viewsets.GenericViewSet):
         match = selectors.match_get_for_user(match_id=parse_id(pk), user=request.user)
         return Response(MatchSerializer(match).data)
 
+    @extend_schema(
+        summary="Block the buddy of this match: the match ends, its open sessions are cancelled (\"blocked\", "
+                "no penalty) and the pair can never be scheduled again; optionally report them",
+        request=BlockSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: MatchSerializer, **problems(400, 403, 404, 409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def block(self, request, pk=None):
+        body = BlockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        match = services.match_block(match_id=parse_id(pk), user=request.user, **body.validated_data)
+        return Response(MatchSerializer(match).data)
+
 
 class ChallengeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """Approach challenges a session can carry."""
@@ -377,6 +422,30 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @extend_schema(summary="The caller's statistics", responses={200: StatsSerializer})
     def stats(self, request):
         return Response(StatsSerializer(selectors.user_stats(user=request.user)).data)
+
+    @extend_schema(
+        summary="Close the caller's account (with the password): anonymised, signed out everywhere, open "
+                "sessions cancelled without penalty; counts toward the login limits. No Idempotency-Key: a "
+                "repeat finds the account closed (401).",
+        request=EraseSerializer,
+        responses={204: OpenApiResponse(description="Account closed"), **problems(403, 422, 429)},
+    )
+    def erase(self, request):
+        body = EraseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if password_check(request=request, username=request.user.get_username(),
+                          password=body.validated_data["password"]) is None:
+            raise NotParticipant("The password is not right.", code="wrong_password")
+        services.user_erase(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Everything stored about the caller, as a JSON download",
+                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The caller's data")})
+    def export(self, request):
+        response = Response(selectors.user_export(user=request.user))
+        response["Content-Disposition"] = 'attachment; filename="wingman-my-data.json"'
+        response["Cache-Control"] = PRIVATE_NO_CACHE
+        return response
 
 
 class ObtainTokenView(ApiViewMixin, TokenObtainPairView):

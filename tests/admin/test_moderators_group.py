@@ -1,4 +1,4 @@
-"""The Moderators group (data migration 0002): what moderation needs and no more."""
+"""The Moderators group (data migrations 0002 and 0008): what moderation needs and no more."""
 
 from django.contrib.auth.models import Group
 
@@ -10,6 +10,8 @@ EXPECTED = {
     "sessions_app.view_approachchallenge", "sessions_app.change_approachchallenge",
     "sessions_app.view_userprofile", "sessions_app.change_userprofile",
     "sessions_app.view_sessionevent", "sessions_app.view_reputationledger",
+    "sessions_app.view_report", "sessions_app.view_block",  # 0008: the trust queues
+    "sessions_app.view_dispute", "sessions_app.change_dispute",
     "auth.view_user",
 }
 

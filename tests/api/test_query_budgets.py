@@ -59,3 +59,28 @@ def test_it_stays_within_the_query_budget(busy_alice, alice, auth, path, go_cold
     print(f"\n{auth:6s} {len(queries):2d} queries  GET {path}")
     budget = BUDGETS[path][0 if auth == "jwt" else 1]
     assert len(queries) <= budget, [q["sql"][:120] for q in queries]
+
+
+def test_the_trust_fields_add_no_query(alice, bob, make_session, go_cold):
+    """A session with a pending proposal, one with an open dispute, both participants with a reliability:
+    the full session still costs the budget of /api/sessions/{id}/, cold and warm."""
+    from django.utils import timezone
+
+    from sessions_app.models import UserProfile
+
+    proposed = make_session()
+    services.session_reschedule_propose(session_id=proposed.pk, user=bob,
+                                        scheduled_time=timezone.now() + timedelta(days=2))
+    disputed = make_session(starts_in=timedelta(days=4))
+    services.session_cancel(session_id=disputed.pk, user=alice, reason="ill")
+    services.session_dispute(session_id=disputed.pk, user=bob, reason="unfair")
+    UserProfile.objects.filter(pk__in=[alice.pk, bob.pk]).update(reliability_percent=90)
+    client = bearer(alice)
+    for session, field in ((proposed, "reschedule"), (disputed, "dispute")):
+        go_cold()
+        for budget in (BUDGETS["/api/sessions/{id}/"][0], 2):  # cold, then the cached copy
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(f"/api/sessions/{session.pk}/").json()
+            assert body[field] is not None and body["participants"]["user2"]["reliability_percent"] == 90
+            print(f"\n{len(queries):2d} queries  GET /api/sessions/{{id}}/ with {field}")
+            assert len(queries) <= budget, [q["sql"][:120] for q in queries]

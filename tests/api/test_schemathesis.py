@@ -45,6 +45,8 @@ from sessions_app.models import ApproachChallenge, WingmanMatch, WingmanSession
 PASSWORD = "demo-pass-123"
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 12}
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")  # shared with the CLI run
+# Operations that end something for good, run as data["throwaway"] (their ids: the throwaway pair's match).
+DESTRUCTIVE = {("POST", "/api/matches/{id}/block/"), ("DELETE", "/api/me/")}
 HIGH_RATES = {"confirm": "10000/min", "notes": "10000/min", "token": "10000/min"}
 
 
@@ -76,8 +78,13 @@ def seeded(db):
     call_command("seed_demo", password=PASSWORD, allow_production=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     alice = User.objects.get(username="alice")
     mine = WingmanSession.objects.filter(user1=alice) | WingmanSession.objects.filter(user2=alice)
+    # Blocking ends a match for good: that operation runs as a throwaway pair's member, never on alice's match.
+    throwaway = [User.objects.create_user(f"throwaway{n}", password=PASSWORD) for n in (1, 2)]
+    throwaway_match = WingmanMatch.objects.create(user1=throwaway[0], user2=throwaway[1], status="accepted")
     return {
         "alice": alice,
+        "throwaway": throwaway[0],
+        "throwaway_match": str(throwaway_match.pk),
         "sessions": [str(pk) for pk in mine.values_list("pk", flat=True)],
         "outsider_sessions": [str(pk) for pk in WingmanSession.objects.exclude(pk__in=mine.values("pk"))
                               .values_list("pk", flat=True)],
@@ -89,7 +96,9 @@ def seeded(db):
 
 def real_ids(data: dict, path: str) -> st.SearchStrategy:
     """Path and body ids to swap in: mostly real ones, sometimes whatever was generated."""
-    if path.startswith("/api/matches/"):
+    if path == "/api/matches/{id}/block/":
+        ids = [data["throwaway_match"]] * 3 + data["matches"]
+    elif path.startswith("/api/matches/"):
         ids = data["matches"]
     else:
         ids = data["sessions"] * 3 + data["outsider_sessions"]
@@ -159,11 +168,14 @@ def test_the_api_answers_as_its_schema_says(seeded, in_thread_wsgi, quiet_4xx_lo
     started = time.monotonic()
     with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": HIGH_RATES}):
         schema = schemathesis.openapi.from_wsgi("/api/schema/", in_thread_wsgi, config=config)
-        headers = {"Authorization": f"Bearer {AccessToken.for_user(seeded['alice'])}"}
+        as_alice = {"Authorization": f"Bearer {AccessToken.for_user(seeded['alice'])}"}
+        as_throwaway = {"Authorization": f"Bearer {AccessToken.for_user(seeded['throwaway'])}"}
         for result in schema.get_all_operations():
             operations += 1
+            operation = result.ok()
+            headers = as_throwaway if (operation.method.upper(), operation.path) in DESTRUCTIVE else as_alice
             for mode, examples in EXAMPLES.items():
-                exercise(result.ok(), mode, examples, seeded, headers, tally)
+                exercise(operation, mode, examples, seeded, headers, tally)
     elapsed = time.monotonic() - started
 
     print(f"\nschemathesis: {operations} operations, {sum(tally.cases.values())} cases, {len(tally.failures)} "

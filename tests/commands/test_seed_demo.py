@@ -151,3 +151,21 @@ def test_it_runs_with_debug_off_when_allowed(db, settings):
     moderator = get_user_model().objects.get(username="mod")
     assert moderator.is_staff and moderator.check_password(password)
     assert WingmanSession.objects.filter(user1__username="alice").exists()
+
+
+def test_it_shows_the_trust_features(db):
+    """A pending reschedule proposal, an open report, an open dispute and a user under a booking limit."""
+    from sessions_app import rules
+    from sessions_app.models import Dispute, Report
+
+    seed("--password", "demo-pass-123")
+    now = timezone.now()
+    pending = [s for s in WingmanSession.objects.filter(reschedule_proposed_by__isnull=False)
+               if rules.pending_reschedule(s, now)]
+    assert [s.reschedule_proposed_by.username for s in pending] == ["bob"]
+    report = Report.objects.get()
+    assert (report.reporter.username, report.reported.username, report.status) == ("dave", "erin", "open")
+    dispute = Dispute.objects.get()
+    assert (dispute.opened_by.username, dispute.status, dispute.session.status) == ("bob", "open", "no_show")
+    limited = {p.user.username: rules.booking_limit(p) for p in UserProfile.objects.select_related("user")}
+    assert limited["dave"] == 1 and limited["alice"] == limited["bob"] == 10

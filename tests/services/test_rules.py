@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from sessions_app import rules
 
-ACTIONS = {"check_in", "start", "pause", "resume", "confirm", "cancel", "no_show", "edit_notes"}
+ACTIONS = {"check_in", "start", "pause", "resume", "confirm", "cancel", "no_show", "edit_notes",
+           "reschedule", "accept_reschedule", "decline_reschedule", "dispute"}
 
 
 def allowed(session, user) -> set:
@@ -21,8 +22,8 @@ def test_an_outsider_may_do_nothing(due_session, carol):
     assert {v["code"] for v in verdicts.values()} == {"not_participant"}
 
 
-def test_well_ahead_only_cancel_and_notes(session, alice):
-    assert allowed(session, alice) == {"cancel", "edit_notes"}
+def test_well_ahead_only_cancel_notes_and_reschedule(session, alice):
+    assert allowed(session, alice) == {"cancel", "edit_notes", "reschedule"}
     verdict = rules.allowed_actions(session, alice, timezone.now())["check_in"]
     assert verdict == {"allowed": False, "code": "check_in_not_open", "reason": verdict["reason"]}
     assert verdict["reason"]

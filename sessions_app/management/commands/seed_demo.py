@@ -35,6 +35,7 @@ USERS = [
     ("bob", "Bob Baker", "Europe/London"),
     ("carol", "Carol Cole", "America/New_York"),
     ("dave", "Dave Dunn", "America/Chicago"),
+    ("erin", "Erin Ellis", "Europe/Paris"),  # dave blocked and reported her: the moderators' reports queue
 ]
 MODERATOR = ("mod", "Mo Moderator", "UTC")
 
@@ -73,9 +74,11 @@ class Command(BaseCommand):
         challenges = self._challenges()
         ab = self._match(users["alice"], users["bob"])
         cd = self._match(users["carol"], users["dave"])
-        if WingmanSession.objects.filter(match__in=[ab, cd]).exists():
+        de = self._match(users["dave"], users["erin"])
+        if WingmanSession.objects.filter(match__in=[ab, cd, de]).exists():
             self.stdout.write("Demo sessions exist already; left as they are.")
         else:
+            self._blocked(de, users, challenges)  # first: dave ends up under a booking limit below
             self._sessions(ab, cd, users, challenges)
             self.stdout.write("Created demo sessions in every status.")
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password):"))
@@ -121,6 +124,17 @@ class Command(BaseCommand):
         return match
 
     @transaction.atomic
+    def _blocked(self, de, users, challenges) -> None:
+        """dave + erin: an upcoming session, then dave blocks erin and reports her (an open report)."""
+        services.session_schedule(
+            user=users["erin"], match_id=de.pk, venue_name="Night Market",
+            scheduled_time=timezone.now() + timedelta(days=3),
+            user1_challenge_id=challenges[0].pk, user2_challenge_id=challenges[1].pk,
+        )
+        services.match_block(match_id=de.pk, user=users["dave"], report=True,
+                             reason="Kept messaging me after I said no.")
+
+    @transaction.atomic
     def _sessions(self, ab, cd, users, challenges) -> None:
         alice, bob, carol, dave = (users[name] for name in ("alice", "bob", "carol", "dave"))
         now = timezone.now()
@@ -134,6 +148,13 @@ class Command(BaseCommand):
                 WingmanSession.objects.filter(pk=session.pk).update(scheduled_time=when)
             return session.pk
 
+        # Two earlier completions: bob's one no-show below leaves him 80% reliable (no booking limit to speak of).
+        for venue, days in (("Museum Café", 13), ("Sunday Brunch Bar", 10)):
+            earlier = schedule(ab, venue, now - timedelta(days=days), 0, 1, bob)
+            services.session_check_in(session_id=earlier, user=bob)
+            services.session_confirm(session_id=earlier, user=alice)
+            services.session_confirm(session_id=earlier, user=bob)
+
         # Completed last week, with shared notes.
         done = schedule(ab, "Café Central", now - timedelta(days=6, hours=2), 0, 2, alice)
         services.session_check_in(session_id=done, user=alice)
@@ -146,6 +167,8 @@ class Command(BaseCommand):
         absent = schedule(ab, "Riverside Bar", now - timedelta(days=3), 1, 1, alice)
         services.session_check_in(session_id=absent, user=alice)
         services.session_report_no_show(session_id=absent, user=alice)
+        # bob contests it: an open dispute in the moderators' queue.
+        services.session_dispute(session_id=absent, user=bob, reason="I was at the bar by eight; we missed each other.")
 
         # Cancelled well ahead, with a reason.
         later = schedule(ab, "Rooftop Lounge", now + timedelta(days=4), 2, 3, bob)
@@ -156,18 +179,28 @@ class Command(BaseCommand):
 
         # Coming up: tomorrow and next week.
         schedule(ab, "Market Hall", now + timedelta(days=1, hours=2), 1, 2, alice)
-        schedule(ab, "Jazz Cellar", now + timedelta(days=7), 3, 4, bob)
+        jazz = schedule(ab, "Jazz Cellar", now + timedelta(days=7), 3, 4, bob)
+        # bob would rather go a day later, somewhere else: alice can accept or decline.
+        services.session_reschedule_propose(session_id=jazz, user=bob, scheduled_time=now + timedelta(days=8),
+                                            venue_name="Blue Note Bar")
 
         # In progress right now: alice checked in ten minutes after it began.
         live = schedule(ab, "Corner Coffee House", now - timedelta(minutes=15), 0, 2, alice)
         services.session_check_in(session_id=live, user=alice)
         services.notes_update(session_id=live, user=alice, notes="Meet by the window seats. Bob goes first.")
 
-        # carol + dave: one in progress, one completed, one upcoming.
+        # carol + dave: one in progress, one completed, one upcoming, a no-show and a late cancel.
         cd_done = schedule(cd, "Garden Terrace", now - timedelta(days=2), 2, 0, carol)
         services.session_check_in(session_id=cd_done, user=carol)
         services.session_confirm(session_id=cd_done, user=carol)
         services.session_confirm(session_id=cd_done, user=dave)
         cd_live = schedule(cd, "Harbour Pub", now - timedelta(minutes=5), 1, 1, dave)
-        services.session_check_in(session_id=cd_live, user=dave)
         schedule(cd, "Library Café", now + timedelta(days=2), 0, 3, carol)
+        # dave under a booking limit: absent once, cancelled late once (33% reliable: one upcoming session at most).
+        cd_absent = schedule(cd, "Pier Café", now - timedelta(days=1), 1, 2, carol)
+        services.session_check_in(session_id=cd_absent, user=carol)
+        services.session_report_no_show(session_id=cd_absent, user=carol)
+        cd_late = schedule(cd, "Station Bar", now + timedelta(days=1), 0, 1, dave)
+        WingmanSession.objects.filter(pk=cd_late).update(scheduled_time=now + timedelta(minutes=50))
+        services.session_cancel(session_id=cd_late, user=dave, reason="Overslept my alarm, sorry.")
+        services.session_check_in(session_id=cd_live, user=dave)

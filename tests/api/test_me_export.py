@@ -1,0 +1,42 @@
+"""GET /api/me/export/: everything stored about the caller, and nothing about anyone else's own records."""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from sessions_app import services
+
+
+def test_it_exports_the_callers_data(as_bob, alice, bob, match, session, make_session, carol_match, carol):
+    services.session_reschedule_propose(session_id=session.pk, user=bob,
+                                        scheduled_time=timezone.now() + timedelta(days=2))
+    cancelled = make_session(starts_in=timedelta(days=5))
+    services.session_cancel(session_id=cancelled.pk, user=alice, reason="ill")
+    services.session_dispute(session_id=cancelled.pk, user=bob, reason="unfair")
+    services.match_block(match_id=carol_match.pk, user=carol, report=True)  # carol's business, not bob's
+    as_bob.post(f"/api/sessions/{session.pk}/reschedule/decline/", HTTP_IDEMPOTENCY_KEY="k-export")
+    response = as_bob.get("/api/me/export/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    data = response.json()
+    assert data["account"]["username"] == "bob" and data["profile"]["display_name"] == "Bob"
+    assert {s["id"] for s in data["sessions"]} == {str(session.pk), str(cancelled.pk)}
+    assert [m["id"] for m in data["matches"]] == [str(match.pk)]
+    assert [d["reason"] for d in data["disputes"]] == ["unfair"]
+    assert {e["kind"] for e in data["events"]} >= {"reschedule_proposed", "dispute_opened", "reschedule_withdrawn"}
+    assert [r["key"] for r in data["idempotency_records"]] == ["k-export"]
+    assert data["blocks"] == [] and data["reports"] == []
+
+
+def test_it_costs_a_fixed_number_of_queries(as_alice, alice, make_session):
+    for day in range(15):
+        make_session(starts_in=timedelta(days=day + 1))
+    with CaptureQueriesContext(connection) as queries:
+        assert as_alice.get("/api/me/export/").status_code == 200
+    assert len(queries) <= 16, [q["sql"][:100] for q in queries]
+
+
+def test_anonymous_callers_get_401(anon):
+    assert anon.get("/api/me/export/").status_code == 401
