@@ -26,6 +26,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+import notifications.services as notify
+
 from . import rules
 from .cache import session_cache_forget
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
@@ -248,6 +250,7 @@ def _complete(session: WingmanSession, now: datetime, actor, *, kind: str = Even
     _event(session, actor, kind, active_seconds=session.active_seconds,
            points={str(k): v for k, v in earned.items()}, **event_data)
     _save(session)
+    notify.notify_session_completed(session=session, earned=earned)
     return earned
 
 
@@ -265,6 +268,7 @@ def _cancel(session: WingmanSession, now: datetime, actor, *, reason: str, penal
         reputation_award(user_id=actor.pk, session=session, reason=LedgerReason.LATE_CANCEL, points=-penalty)
     _event(session, actor, kind, reason=reason, penalty=penalty, **event_data)
     _save(session)
+    notify.notify_session_cancelled(session=session, actor=actor)
 
 
 def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str, **event_data) -> None:
@@ -277,6 +281,7 @@ def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str,
     reputation_award(user_id=session.no_show_user_id, session=session, reason=LedgerReason.NO_SHOW, points=-points)
     _event(session, actor, EventKind.NO_SHOW, absent=absent_role, points=-points, **event_data)
     _save(session)
+    notify.notify_no_show(session=session)
 
 
 # --- scheduling -------------------------------------------------------------------
@@ -315,6 +320,7 @@ def session_schedule(
     _lock_profiles(match.user1_id, match.user2_id)
     _move_counters([match.user1_id, match.user2_id], total_sessions=1)
     _event(session, user, EventKind.SCHEDULED, venue_name=venue, scheduled_time=scheduled_time.isoformat())
+    notify.notify_session_scheduled(session=session, actor=user)
     return session
 
 
@@ -334,6 +340,7 @@ def session_check_in(*, session_id: uuid.UUID, user) -> WingmanSession:
     if session.status == SessionStatus.SCHEDULED:
         _begin(session, now, user)
     _save(session)
+    notify.notify_checked_in(session=session, user=user)
     return session
 
 
