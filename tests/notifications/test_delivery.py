@@ -1,6 +1,7 @@
 """The sweep against a real SMTP server: each row at most once, at its time, retried while the server is down."""
 
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -160,3 +161,34 @@ def test_two_sweeps_at_once_deliver_each_mail_once(smtp, make_session, match, al
     assert len(ids) == 30 and len(set(ids)) == 30
     assert sum(r.outcomes["sent"] for r in reports) == 30
     assert Notification.objects.filter(kind=Kind.SESSION_SCHEDULED, status=Status.SENT).count() == 30
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_does_not_wait_for_a_mail_being_sent(smtp, schedule, alice, bob):
+    """The SMTP conversation holds no row lock: a cancel superseding reminders goes through meanwhile."""
+    require_or_skip(on_postgres(), "lock waits need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
+    session = schedule()
+    inside, release = threading.Event(), threading.Event()
+    accept = smtp.inbox.handle_DATA
+
+    async def slow_accept(server, smtp_session, envelope):
+        inside.set()
+        release.wait(timeout=20)
+        return await accept(server, smtp_session, envelope)
+
+    smtp.inbox.handle_DATA = slow_accept
+    worker = threading.Thread(target=lambda: (notifications_deliver_due(), connection.close()))
+    worker.start()
+    try:
+        assert inside.wait(timeout=10), "the mail never reached the server"
+        started = time.monotonic()
+        services.session_cancel(session_id=session.pk, user=bob, reason="Plans changed")
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        worker.join(timeout=30)
+    assert waited < 2, f"the cancel waited {waited:.1f} s for the mail in flight"
+    statuses = dict(Notification.objects.filter(recipient=alice).values_list("kind", "status").distinct())
+    assert statuses[Kind.REMINDER_24H] == Status.SUPERSEDED
+    assert Notification.objects.get(kind=Kind.SESSION_SCHEDULED).status == Status.SENT
