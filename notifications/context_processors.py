@@ -1,4 +1,4 @@
-"""The bell's unread count for every page, read only when a template shows it."""
+"""The bell's unread count for every page (from the profile the user is loaded with)."""
 
 from .selectors import unread_count
 

@@ -1,6 +1,7 @@
 """The outbox: one row per (recipient, kind, session, due time), written in the
 same transaction as the change that causes it and delivered later by the
-sweep in services.py. Preferences and the per-user inbox counter live here too.
+sweep in services.py. Preferences live here too; the unread count is a column of the user's
+profile (sessions_app), moved through sessions_app.services.
 """
 
 import uuid
@@ -96,14 +97,3 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}: e-mail {self.email}, in-app {self.in_app}"
-
-
-class Inbox(models.Model):
-    """Per user: the unread count the bell shows (moved with every shown/read change)."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="notification_inbox")
-    unread = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.user_id}: {self.unread} unread"

@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from sessions_app import rules
 from sessions_app.models import OPEN_STATUSES, SessionStatus, WingmanSession, buddy_of
 
-from .models import Inbox, Kind, Notification, Preference, Status
+from .models import Kind, Notification, Preference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -59,36 +59,56 @@ def _channels(user_id, kind: str) -> tuple[bool, bool]:
     return preference or (True, True)
 
 
-def _inbox_add(user_id, count: int) -> None:
-    Inbox.objects.get_or_create(user_id=user_id)
-    Inbox.objects.filter(user_id=user_id).update(unread=F("unread") + count)
+def _unread_move(user_id, step: int) -> None:
+    # The counter is a column of the profile (read with it by every page); sessions_app owns that table.
+    from sessions_app.services import profile_unread_move
+
+    profile_unread_move(user_id=user_id, step=step)
 
 
-def _write(*, recipient_id, kind: str, session: WingmanSession | None, due_at: datetime, expires_at: datetime,
-           now: datetime, **payload) -> Notification | None:
-    """One outbox row (none when the recipient wants neither channel, or it already exists).
+@dataclass(frozen=True)
+class _Planned:
+    recipient_id: int
+    kind: str
+    due_at: datetime
+    expires_at: datetime
+    payload: dict
+
+
+def _write(planned: list[_Planned], *, session: WingmanSession | None, now: datetime) -> int:
+    """Outbox rows in one INSERT (one query for the preferences), skipping a recipient who wants
+    neither channel and a row that already exists. Returns how many were planned.
 
     A row due now is shown in-app at once, in this transaction, so the bell
     moves with the change; its e-mail still waits for the sweep.
     """
-    email, in_app = _channels(recipient_id, kind)
-    if not (email or in_app):
-        return None
-    shown = in_app and due_at <= now
-    notification = Notification(
-        recipient_id=recipient_id, kind=kind, session=session, payload=payload, due_at=due_at,
-        expires_at=expires_at, email=email, in_app=in_app, next_attempt_at=due_at, shown_at=now if shown else None,
-    )
-    if not email and shown:
-        notification.status, notification.finished_at = Status.SENT, now
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
-            notification.save()
-    except IntegrityError:
-        return None
-    if shown:
-        _inbox_add(recipient_id, 1)
-    return notification
+    if not planned:
+        return 0
+    chosen = {
+        (user_id, kind): (email, in_app)
+        for user_id, kind, email, in_app in Preference.objects.filter(
+            user_id__in={p.recipient_id for p in planned}, kind__in={p.kind for p in planned}
+        ).values_list("user_id", "kind", "email", "in_app")
+    }
+    rows, shown = [], Counter()
+    for plan in planned:
+        email, in_app = chosen.get((plan.recipient_id, plan.kind), (True, True))
+        if not (email or in_app):
+            continue
+        visible = in_app and plan.due_at <= now
+        done = visible and not email
+        rows.append(Notification(
+            recipient_id=plan.recipient_id, kind=plan.kind, session=session, payload=plan.payload,
+            due_at=plan.due_at, expires_at=plan.expires_at, email=email, in_app=in_app,
+            next_attempt_at=plan.due_at, shown_at=now if visible else None,
+            status=Status.SENT if done else Status.PENDING, finished_at=now if done else None,
+        ))
+        shown[plan.recipient_id] += visible
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    for user_id, count in shown.items():
+        if count:
+            _unread_move(user_id, count)
+    return len(rows)
 
 
 def _session_payload(session: WingmanSession) -> dict:
@@ -100,15 +120,19 @@ def _event_expiry(now: datetime) -> datetime:
     return now + timedelta(days=settings.NOTIFICATIONS_EVENT_TTL_DAYS)
 
 
-def _tell(recipient_id, kind: str, session: WingmanSession, *, now: datetime, **payload) -> Notification | None:
-    """A notification about something that just happened, due now."""
-    return _write(recipient_id=recipient_id, kind=kind, session=session, due_at=now, expires_at=_event_expiry(now),
-                  now=now, **_session_payload(session), **payload)
+def _now_for(recipient_ids, kind: str, session: WingmanSession, *, now: datetime, **payload) -> list[_Planned]:
+    data = {**_session_payload(session), **payload}
+    return [_Planned(user_id, kind, now, _event_expiry(now), data) for user_id in recipient_ids]
 
 
-def _plan_reminders(session: WingmanSession, *, now: datetime) -> int:
+def _tell(recipient_ids, kind: str, session: WingmanSession, *, now: datetime, **payload) -> int:
+    """Notifications about something that just happened, due now."""
+    return _write(_now_for(recipient_ids, kind, session, now=now, **payload), session=session, now=now)
+
+
+def _reminders(session: WingmanSession, *, now: datetime) -> list[_Planned]:
     """The reminders of a scheduled session for both participants; those already past due are left out."""
-    written = 0
+    planned = []
     for kind, before in REMINDER_OFFSETS.items():
         due_at = session.scheduled_time - before
         if due_at <= now:
@@ -116,10 +140,9 @@ def _plan_reminders(session: WingmanSession, *, now: datetime) -> int:
         # A reminder before the start is worthless once the session starts; "confirm your buddy" lasts
         # until the session is closed as stale.
         expires_at = session.scheduled_time + (rules.STALE_AFTER if kind == Kind.CONFIRM_BUDDY else timedelta(0))
-        for user_id in (session.user1_id, session.user2_id):
-            written += bool(_write(recipient_id=user_id, kind=kind, session=session, due_at=due_at,
-                                   expires_at=expires_at, now=now, **_session_payload(session)))
-    return written
+        planned += [_Planned(user_id, kind, due_at, expires_at, _session_payload(session))
+                    for user_id in (session.user1_id, session.user2_id)]
+    return planned
 
 
 def _supersede(session: WingmanSession, *, now: datetime, why: str, kinds=REMINDER_KINDS) -> int:
@@ -129,18 +152,21 @@ def _supersede(session: WingmanSession, *, now: datetime, why: str, kinds=REMIND
     )
 
 
+def _participants(session: WingmanSession) -> list:
+    return [session.user1_id, session.user2_id]
+
+
 def _others(session: WingmanSession, actor) -> list:
     """The participants other than the actor (both when a moderator or the system acted)."""
     actor_id = getattr(actor, "pk", None)
-    return [pk for pk in (session.user1_id, session.user2_id) if pk != actor_id]
+    return [pk for pk in _participants(session) if pk != actor_id]
 
 
 def notify_session_scheduled(*, session: WingmanSession, actor) -> None:
     """The buddy hears of the new session (with a calendar invitation); both get their reminders."""
     now = timezone.now()
-    for user_id in _others(session, actor):
-        _tell(user_id, Kind.SESSION_SCHEDULED, session, now=now)
-    _plan_reminders(session, now=now)
+    _write(_now_for(_others(session, actor), Kind.SESSION_SCHEDULED, session, now=now)
+           + _reminders(session, now=now), session=session, now=now)
 
 
 def notify_session_rescheduled(*, session: WingmanSession, actor) -> None:
@@ -148,21 +174,18 @@ def notify_session_rescheduled(*, session: WingmanSession, actor) -> None:
     planned, and the other participant gets an updated invitation (same UID, higher SEQUENCE)."""
     now = timezone.now()
     _supersede(session, now=now, why="the session was moved")
-    for user_id in _others(session, actor):
-        _tell(user_id, Kind.SESSION_RESCHEDULED, session, now=now)
-    _plan_reminders(session, now=now)
+    _write(_now_for(_others(session, actor), Kind.SESSION_RESCHEDULED, session, now=now)
+           + _reminders(session, now=now), session=session, now=now)
 
 
 def notify_reschedule_proposed(*, session: WingmanSession, actor, proposed_time: datetime) -> None:
     now = timezone.now()
-    for user_id in _others(session, actor):
-        _tell(user_id, Kind.RESCHEDULE_PROPOSED, session, now=now, proposed_time=proposed_time.isoformat())
+    _tell(_others(session, actor), Kind.RESCHEDULE_PROPOSED, session, now=now, proposed_time=proposed_time.isoformat())
 
 
 def notify_reschedule_declined(*, session: WingmanSession, actor) -> None:
     now = timezone.now()
-    for user_id in _others(session, actor):
-        _tell(user_id, Kind.RESCHEDULE_DECLINED, session, now=now)
+    _tell(_others(session, actor), Kind.RESCHEDULE_DECLINED, session, now=now)
 
 
 def notify_session_cancelled(*, session: WingmanSession, actor) -> None:
@@ -172,41 +195,37 @@ def notify_session_cancelled(*, session: WingmanSession, actor) -> None:
     _supersede(session, now=now, why="the session was cancelled")
     _supersede(session, now=now, why="the session was cancelled", kinds=(Kind.SESSION_SCHEDULED,
                                                                           Kind.SESSION_RESCHEDULED))
-    for user_id in _others(session, actor):
-        _tell(user_id, Kind.SESSION_CANCELLED, session, now=now, reason=session.cancellation_reason)
+    _tell(_others(session, actor), Kind.SESSION_CANCELLED, session, now=now, reason=session.cancellation_reason)
 
 
 def notify_checked_in(*, session: WingmanSession, user) -> None:
     now = timezone.now()
-    for user_id in _others(session, user):
-        _tell(user_id, Kind.BUDDY_CHECKED_IN, session, now=now)
+    _tell(_others(session, user), Kind.BUDDY_CHECKED_IN, session, now=now)
 
 
 def notify_session_completed(*, session: WingmanSession, earned: dict) -> None:
     """Both participants hear of the completion with the points each earned."""
     now = timezone.now()
     _supersede(session, now=now, why="the session is over")
-    for user_id in (session.user1_id, session.user2_id):
-        _tell(user_id, Kind.SESSION_COMPLETED, session, now=now, points=earned.get(user_id, 0))
+    for user_id in (session.user1_id, session.user2_id):  # each with their own points
+        _tell([user_id], Kind.SESSION_COMPLETED, session, now=now, points=earned.get(user_id, 0))
 
 
 def notify_no_show(*, session: WingmanSession) -> None:
     """The participant reported absent hears of it, and how to dispute it."""
     now = timezone.now()
     _supersede(session, now=now, why="the session is over")
-    _tell(session.no_show_user_id, Kind.NO_SHOW_REPORTED, session, now=now)
+    _tell([session.no_show_user_id], Kind.NO_SHOW_REPORTED, session, now=now)
 
 
 def notify_dispute_opened(*, session: WingmanSession) -> None:
     now = timezone.now()
-    for user_id in (session.user1_id, session.user2_id):
-        _tell(user_id, Kind.DISPUTE_OPENED, session, now=now)
+    _tell(_participants(session), Kind.DISPUTE_OPENED, session, now=now)
 
 
 def notify_dispute_resolved(*, session: WingmanSession, outcome: str) -> None:
     now = timezone.now()
-    for user_id in (session.user1_id, session.user2_id):
-        _tell(user_id, Kind.DISPUTE_RESOLVED, session, now=now, outcome=outcome)
+    _tell(_participants(session), Kind.DISPUTE_RESOLVED, session, now=now, outcome=outcome)
 
 
 # --- delivering ---------------------------------------------------------------------------
@@ -267,7 +286,7 @@ def _record(notification: Notification, status: str, *, now: datetime, error: st
 @transaction.atomic
 def _show(notification: Notification, now: datetime) -> None:
     if Notification.objects.filter(pk=notification.pk, shown_at__isnull=True).update(shown_at=now):
-        _inbox_add(notification.recipient_id, 1)
+        _unread_move(notification.recipient_id, 1)
 
 
 def _retry_or_fail(notification: Notification, error: Exception, now: datetime) -> str:
@@ -362,15 +381,16 @@ def notifications_deliver_due(*, now: datetime | None = None) -> SweepReport:
 
 @transaction.atomic
 def notifications_mark_read(*, user, ids=None, everything: bool = False) -> int:
-    """Mark the user's shown notifications read (these ids, or all); returns the unread count after."""
-    now = timezone.now()
-    Inbox.objects.get_or_create(user=user)
-    inbox = Inbox.objects.select_for_update().get(user=user)
+    """Mark the user's shown notifications read (these ids, or all); returns the unread count after,
+    recounted, which also sets the profile's counter right should it ever drift."""
+    from sessions_app.services import profile_unread_move, profile_unread_set
+
+    profile_unread_move(user_id=user.pk, step=0)  # locks the counter first: a delivery's +1 waits for the recount
     rows = Notification.objects.filter(recipient=user, shown_at__isnull=False, read_at__isnull=True)
-    rows.filter(**({} if everything else {"pk__in": list(ids or [])})).update(read_at=now)
-    inbox.unread = rows.count()
-    inbox.save(update_fields=["unread"])
-    return inbox.unread
+    rows.filter(**({} if everything else {"pk__in": list(ids or [])})).update(read_at=timezone.now())
+    unread = rows.count()
+    profile_unread_set(user_id=user.pk, count=unread)
+    return unread
 
 
 @transaction.atomic

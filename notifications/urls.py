@@ -1,4 +1,4 @@
-"""Pages of notifications: the one-click unsubscribe link from e-mails."""
+"""Pages of notifications: the inbox, and the one-click unsubscribe link from e-mails."""
 
 from django.urls import path
 
@@ -7,5 +7,6 @@ from . import views
 app_name = "notifications"
 
 urlpatterns = [
+    path("notifications/", views.inbox, name="page"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

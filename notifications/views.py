@@ -1,11 +1,13 @@
 """Pages: the unsubscribe link works without logging in; its signed token names the user and the kind."""
 
+from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import selectors, services
 from .emails import unsubscribe_read
 from .models import Kind
 
@@ -29,3 +31,14 @@ def unsubscribe(request, token: str):
             return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=404)
         services.preference_set(user=user, kind=kind, email=False)
     return render(request, "notifications/unsubscribe.html", {"label": Kind(kind).label, "done": done})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox(request):
+    """The viewer's notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user, everything=True)
+        return redirect("notifications:page")
+    page = Paginator(selectors.notifications_for_user(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {"page": page})

@@ -641,6 +641,19 @@ def profile_update(*, user, actor=None, display_name: str | None = None,
     return profile
 
 
+def profile_unread_move(*, user_id, step: int) -> None:
+    """Move a user's unread-notifications counter (the notifications app's; creates a missing profile)."""
+    if not UserProfile.objects.filter(pk=user_id).update(notifications_unread=F("notifications_unread") + step):
+        UserProfile.objects.bulk_create([UserProfile(user_id=user_id)], ignore_conflicts=True)
+        UserProfile.objects.filter(pk=user_id).update(notifications_unread=F("notifications_unread") + step)
+
+
+def profile_unread_set(*, user_id, count: int) -> None:
+    """Set a user's unread-notifications counter to a recount (the notifications app's)."""
+    UserProfile.objects.bulk_create([UserProfile(user_id=user_id)], ignore_conflicts=True)
+    UserProfile.objects.filter(pk=user_id).update(notifications_unread=count)
+
+
 @transaction.atomic
 def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanMatch:
     """A moderator changes a match's status; audited. A match with open sessions stays accepted."""

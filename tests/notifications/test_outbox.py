@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications import services as notify
-from notifications.models import Inbox, Kind, Notification, Status
+from notifications.models import Kind, Notification, Status
 from sessions_app import services
-from sessions_app.models import WingmanSession
+from sessions_app.models import UserProfile, WingmanSession
 
 REMINDERS = {Kind.REMINDER_24H: timedelta(hours=24), Kind.REMINDER_1H: timedelta(hours=1),
              Kind.CHECK_IN_OPEN: timedelta(minutes=30), Kind.CONFIRM_BUDDY: -timedelta(hours=1)}
@@ -20,7 +20,7 @@ def rows(**filters):
 
 
 def unread(user) -> int:
-    return Inbox.objects.filter(user=user).values_list("unread", flat=True).first() or 0
+    return UserProfile.objects.get(pk=user.pk).notifications_unread
 
 
 def test_it_tells_the_buddy_and_plans_both_participants_reminders(schedule, alice, bob):
@@ -121,8 +121,9 @@ def test_it_respects_the_recipients_preferences(schedule, bob):
         n.recipient for n in rows(kind=Kind.REMINDER_24H)]
 
 
-def test_a_second_identical_notification_is_not_written(schedule, bob):
+def test_a_second_identical_reminder_is_not_written(schedule, bob):
     session = schedule()
-    now = timezone.now()
-    assert notify._plan_reminders(session, now=now) == 0  # every reminder already exists
+    before = Notification.objects.count()
+    notify._write(notify._reminders(session, now=timezone.now()), session=session, now=timezone.now())
+    assert Notification.objects.count() == before  # every reminder already existed
     assert len(rows(kind=Kind.REMINDER_1H)) == 2
