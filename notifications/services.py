@@ -238,7 +238,9 @@ class SweepReport:
 
     def __str__(self) -> str:
         parts = [f"{name} {count}" for name, count in sorted(self.outcomes.items())]
-        return ", ".join(parts + [f"unknown (lease ran out) {self.lost}"])
+        if self.lost:
+            parts.append(f"unknown (lease ran out) {self.lost}")
+        return ", ".join(parts) or "nothing due"
 
 
 def _stale_reason(notification: Notification, now: datetime) -> str:

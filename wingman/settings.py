@@ -378,6 +378,8 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 CELERY_TASK_IGNORE_RESULT = True
+# The queue beat sends sweeps to and workers read (tests use one of their own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "wingman")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Logging --------------------------------------------------------------
