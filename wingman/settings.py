@@ -366,7 +366,10 @@ NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 10)
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 CELERY_BROKER_FOLDER = os.environ.get("CELERY_BROKER_FOLDER", str(BASE_DIR / ".celery-broker"))
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": CELERY_BROKER_FOLDER, "data_folder_out": CELERY_BROKER_FOLDER}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": CELERY_BROKER_FOLDER, "data_folder_out": CELERY_BROKER_FOLDER,
+        "control_folder": str(Path(CELERY_BROKER_FOLDER) / "control"),
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME",
                                                str(Path(CELERY_BROKER_FOLDER) / "beat-schedule"))
 CELERY_BEAT_SCHEDULE = {
