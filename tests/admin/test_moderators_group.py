@@ -1,4 +1,4 @@
-"""The Moderators group (data migration 0002): what moderation needs and no more."""
+"""The Moderators group (data migration 0002, and notifications 0002): what moderation needs and no more."""
 
 from django.contrib.auth.models import Group
 
@@ -11,6 +11,8 @@ EXPECTED = {
     "sessions_app.view_userprofile", "sessions_app.change_userprofile",
     "sessions_app.view_sessionevent", "sessions_app.view_reputationledger",
     "auth.view_user",
+    # notifications migration 0002: the outbox (failed and unknown deliveries) and preferences, read only
+    "notifications.view_notification", "notifications.view_preference",
 }
 
 
