@@ -334,11 +334,18 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> str
         return Status.SENT
     connection = get_connection(fail_silently=False)
     try:
+        message = build_message(notification, connection=connection, now=now)
+        message.message()  # headers are checked here: a mail that cannot be written will never be
+    except Exception as error:  # noqa: BLE001 (recorded for moderators; no retry can help)
+        logger.exception("notification %s could not be written", notification.pk)
+        _record(notification, Status.FAILED, now=now, error=f"could not write the mail: {error}")
+        return Status.FAILED
+    try:
         connection.open()  # nothing was sent if this fails: safe to try again
     except Exception as error:  # noqa: BLE001 (any failure to connect means "not sent")
         return _retry_or_fail(notification, error, now)
     try:
-        connection.send_messages([build_message(notification, connection=connection, now=now)])
+        connection.send_messages([message])
     except NOT_DELIVERED as error:
         return _retry_or_fail(notification, error, now)
     except Exception as error:  # noqa: BLE001 (the server may have the message: never send it again)

@@ -14,7 +14,7 @@ from django.db import connection
 from notifications.models import Kind, Notification, Status
 from tests.conftest import on_postgres, require_or_skip
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def database_url() -> str:

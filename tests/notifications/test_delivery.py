@@ -14,6 +14,7 @@ from notifications.models import Kind, Notification, Status
 from notifications.services import notifications_deliver_due
 from sessions_app import services
 from tests.conftest import on_postgres, require_or_skip
+from tests.services.test_concurrency import race
 
 
 def deliver(at=None) -> str:
@@ -135,28 +136,15 @@ def test_it_refuses_a_now_that_is_not_iso_8601(db):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_once_deliver_each_mail_once(smtp, make_session, match, alice):
     require_or_skip(on_postgres(), "concurrent sweeps need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
     from notifications import services as notify
 
     for hours in range(30):
         notify.notify_session_scheduled(session=make_session(starts_in=timedelta(days=3, hours=hours)), actor=alice)
-    barrier = threading.Barrier(2)
-    reports = []
-
-    def sweep():
-        try:
-            barrier.wait(timeout=10)
-            reports.append(notifications_deliver_due())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    reports = race(notifications_deliver_due, notifications_deliver_due)
+    assert not [r for r in reports if isinstance(r, Exception)], reports
     ids = [m["Message-ID"] for m in smtp.inbox.to("bob@example.com")]
     assert len(ids) == 30 and len(set(ids)) == 30
     assert sum(r.outcomes["sent"] for r in reports) == 30
@@ -164,7 +152,7 @@ def test_two_sweeps_at_once_deliver_each_mail_once(smtp, make_session, match, al
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_cancel_does_not_wait_for_a_mail_being_sent(smtp, schedule, alice, bob):
     """The SMTP conversation holds no row lock: a cancel superseding reminders goes through meanwhile."""
     require_or_skip(on_postgres(), "lock waits need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
@@ -192,3 +180,37 @@ def test_a_cancel_does_not_wait_for_a_mail_being_sent(smtp, schedule, alice, bob
     statuses = dict(Notification.objects.filter(recipient=alice).values_list("kind", "status").distinct())
     assert statuses[Kind.REMINDER_24H] == Status.SUPERSEDED
     assert Notification.objects.get(kind=Kind.SESSION_SCHEDULED).status == Status.SENT
+
+
+def test_a_timeout_mid_conversation_is_unknown_and_never_resent(smtp, schedule, settings):
+    """The server may have taken the mail before the answer was lost: at most once means no retry."""
+    import asyncio
+
+    settings.EMAIL_TIMEOUT = 1
+    schedule()
+    accept = smtp.inbox.handle_DATA
+
+    async def slow_accept(server, smtp_session, envelope):
+        answer = await accept(server, smtp_session, envelope)  # the server has the mail...
+        await asyncio.sleep(1.5)  # ...but its answer comes after the client gave up
+        return answer
+
+    smtp.inbox.handle_DATA = slow_accept
+    now = timezone.now()
+    deliver(now)
+    row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+    assert row.status == Status.UNKNOWN and "timed out" in row.last_error.lower()
+    smtp.inbox.handle_DATA = accept
+    deliver(now + timedelta(hours=1))
+    assert len(smtp.inbox.to("bob@example.com")) == 1
+    assert Notification.objects.get(pk=row.pk).status == Status.UNKNOWN
+
+
+def test_a_mail_that_cannot_be_written_fails_at_once(smtp, schedule, bob):
+    schedule()
+    bob.email = "bob@example.com\nBcc: everyone@example.com"
+    bob.save()
+    deliver()
+    row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+    assert (row.status, row.attempts) == (Status.FAILED, 1) and "could not write" in row.last_error
+    assert smtp.inbox.messages == []
