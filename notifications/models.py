@@ -97,3 +97,15 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}: e-mail {self.email}, in-app {self.in_app}"
+
+
+class CalendarToken(models.Model):
+    """A user's calendar subscription secret, stored only as its SHA-256 (the URL is shown once)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="calendar_token")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"calendar token of {self.user_id}"

@@ -1,9 +1,15 @@
 """Reads of notifications that pages, the API and the admin share."""
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from .models import Kind, Notification, Preference
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q, QuerySet
+
+from sessions_app.models import WingmanSession
+
+from .models import CalendarToken, Kind, Notification, Preference
+
+FEED_HISTORY = timedelta(days=30)
 
 
 def notifications_for_user(*, user) -> QuerySet:
@@ -31,3 +37,16 @@ def preferences_for(*, user) -> list[dict]:
          "in_app": chosen[kind].in_app if kind in chosen else True}
         for kind, label in Kind.choices
     ]
+
+
+def calendar_feed_for_token(*, token: str, now: datetime) -> list | None:
+    """The sessions of the token's owner from 30 days back on (None: no such token)."""
+    from .services import calendar_token_digest
+
+    owner = CalendarToken.objects.filter(digest=calendar_token_digest(token)).values_list("user_id", flat=True).first()
+    if owner is None:
+        return None
+    return list(
+        WingmanSession.objects.filter(Q(user1_id=owner) | Q(user2_id=owner), scheduled_time__gte=now - FEED_HISTORY)
+        .select_related("user1__profile", "user2__profile").order_by("scheduled_time")
+    )

@@ -18,7 +18,9 @@ the Celery beat task) delivers them later:
    A row is never sent again once it might have been sent: at most once.
 """
 
+import hashlib
 import logging
+import secrets
 import smtplib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from django.utils import timezone
 from sessions_app import rules
 from sessions_app.models import OPEN_STATUSES, SessionStatus, WingmanSession, buddy_of
 
-from .models import Kind, Notification, Preference, Status
+from .models import CalendarToken, Kind, Notification, Preference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -412,3 +414,15 @@ def preference_set(*, user, kind: str, email: bool | None = None, in_app: bool |
     if changes:
         preference.save(update_fields=list(changes))
     return preference
+
+
+def calendar_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_token_rotate(*, user) -> str:
+    """A new secret for the user's calendar feed (returned once, stored hashed); the old URL stops working."""
+    token = secrets.token_urlsafe(32)
+    CalendarToken.objects.update_or_create(user=user, defaults={"digest": calendar_token_digest(token)})
+    return token

@@ -9,4 +9,5 @@ app_name = "notifications"
 urlpatterns = [
     path("notifications/", views.inbox, name="page"),
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar-feed"),
 ]

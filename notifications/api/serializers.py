@@ -38,3 +38,8 @@ class PreferenceSerializer(serializers.Serializer):
     label = serializers.CharField(read_only=True)
     email = serializers.BooleanField(required=False)
     in_app = serializers.BooleanField(required=False)
+
+
+class CalendarTokenSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    token = serializers.CharField()

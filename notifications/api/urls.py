@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import NotificationSettingsViewSet, NotificationViewSet
+from .views import CalendarTokenViewSet, NotificationSettingsViewSet, NotificationViewSet
 
 app_name = "notifications-api"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/read/", NotificationViewSet.as_view({"post": "read"}), name="read"),
     path("me/notification-settings/",
          NotificationSettingsViewSet.as_view({"get": "list", "patch": "update_many"}), name="settings"),
+    path("me/calendar-token/", CalendarTokenViewSet.as_view({"post": "rotate"}), name="calendar-token"),
 ]

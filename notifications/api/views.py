@@ -1,7 +1,8 @@
 """The caller's in-app notifications and their notification settings: thin views over services and selectors."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from sessions_app.api.pagination import Pagination
@@ -9,7 +10,9 @@ from sessions_app.api.schema import problems
 from sessions_app.api.views import ApiViewMixin
 
 from .. import selectors, services
+from ..emails import absolute
 from .serializers import (
+    CalendarTokenSerializer,
     MarkReadSerializer,
     NotificationSerializer,
     PreferenceSerializer,
@@ -71,3 +74,14 @@ class NotificationSettingsViewSet(ApiViewMixin, viewsets.GenericViewSet):
             services.preference_set(user=request.user, kind=item["kind"], email=item.get("email"),
                                     in_app=item.get("in_app"))
         return Response(PreferenceSerializer(selectors.preferences_for(user=request.user), many=True).data)
+
+
+class CalendarTokenViewSet(ApiViewMixin, viewsets.GenericViewSet):
+    serializer_class = CalendarTokenSerializer
+
+    @extend_schema(summary="A new secret calendar feed URL for the caller (the old one answers 404 from now on)",
+                   request=None, responses={201: CalendarTokenSerializer})
+    def rotate(self, request):
+        token = services.calendar_token_rotate(user=request.user)
+        url = absolute(reverse("notifications:calendar-feed", args=[token]))
+        return Response({"url": url, "token": token}, status=status.HTTP_201_CREATED)
