@@ -3,6 +3,7 @@ carry the credential)."""
 
 import hashlib
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -68,3 +69,16 @@ def calendar_feed(request, token: str):
     patch_cache_control(response, private=True, max_age=300)
     return response
 
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request):
+    """Each kind's e-mail and in-app switches; the form posts every box (a missing one is off)."""
+    if request.method == "POST":
+        for kind in Kind.values:
+            services.preference_set(user=request.user, kind=kind, email=f"{kind}:email" in request.POST,
+                                    in_app=f"{kind}:in_app" in request.POST)
+        messages.success(request, "Notification settings saved.")
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"preferences": selectors.preferences_for(user=request.user)})

@@ -111,3 +111,25 @@ def test_the_bell_shows_the_unread_count_and_the_page_marks_all_read(bobs_inbox,
     client.post("/notifications/")
     assert unread(bob) == 0
     assert b'data-testid="bell-count">0<' in client.get("/").content
+
+
+def test_the_settings_page_saves_every_switch(bob, client):
+    client.force_login(bob)
+    page = client.get("/notifications/settings/")
+    assert page.status_code == 200 and b'name="reminder_1h:email"' in page.content
+    boxes = {f"{kind}:{channel}": "on" for kind in Kind.values for channel in ("email", "in_app")}
+    del boxes["reminder_24h:email"]
+    answer = client.post("/notifications/settings/", boxes)
+    assert answer.status_code == 302
+    off = list(Preference.objects.filter(email=False).values_list("user", "kind"))
+    assert off == [(bob.pk, "reminder_24h")] and not Preference.objects.filter(in_app=False).exists()
+    shown = client.get("/notifications/settings/").content.decode()
+    assert 'aria-label="Reminder a day before by e-mail" >' in shown  # unticked
+    assert 'aria-label="Reminder an hour before by e-mail" checked>' in shown
+
+
+def test_the_settings_page_needs_a_login(client, unchanged):
+    with unchanged():
+        answer = client.post("/notifications/settings/", {})
+    assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
+    assert not Preference.objects.exists()
