@@ -214,3 +214,14 @@ def test_a_mail_that_cannot_be_written_fails_at_once(smtp, schedule, bob):
     row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
     assert (row.status, row.attempts) == (Status.FAILED, 1) and "could not write" in row.last_error
     assert smtp.inbox.messages == []
+
+
+def test_an_unsubscribe_after_writing_stops_the_mail_at_delivery(smtp, schedule, bob):
+    from notifications.services import preference_set
+
+    schedule()
+    preference_set(user=bob, kind=Kind.SESSION_SCHEDULED, email=False)
+    deliver()
+    assert smtp.inbox.to("bob@example.com") == []
+    row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+    assert (row.status, row.emailed_at, row.shown_at is not None) == (Status.SENT, None, True)
