@@ -133,3 +133,22 @@ def test_the_settings_page_needs_a_login(client, unchanged):
         answer = client.post("/notifications/settings/", {})
     assert answer.status_code == 302 and "/accounts/login/" in answer["Location"]
     assert not Preference.objects.exists()
+
+
+def test_the_session_poll_brings_the_bell_and_its_etag_moves_with_the_count(session, bob, client,
+                                                                          django_assert_max_num_queries):
+    client.force_login(bob)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    first = client.get(f"/sessions/{session.pk}/", **htmx)
+    assert 'id="bell"' in first.content.decode() and 'hx-swap-oob="true"' in first.content.decode()
+    assert 'data-testid="bell-count">0<' in first.content.decode()
+    with django_assert_max_num_queries(3):
+        unchanged = client.get(f"/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=first["ETag"], **htmx)
+    assert unchanged.status_code == 304
+    from notifications import services as notify
+
+    # Something new for bob while the session itself stays as it is.
+    notify.notify_reschedule_proposed(session=session, actor=session.user1, proposed_time=session.scheduled_time)
+    moved = client.get(f"/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=first["ETag"], **htmx)
+    assert moved.status_code == 200 and moved["ETag"] != first["ETag"]
+    assert 'data-testid="bell-count">1<' in moved.content.decode()
