@@ -120,12 +120,27 @@ def run() -> int:
     if env.get("DEMO_PASSWORD"):
         seed += ["--password", env["DEMO_PASSWORD"]]
     manage(*seed, env=env, failed=f"loading the demo data (seed_demo) failed: fix what it says, {RUN_AGAIN}")
+    # The notification worker with its periodic sweep, beside the server: Redis as the broker with
+    # REDIS_URL, else a folder (.celery-broker/). Mails are printed here unless EMAIL_HOST is set.
+    say(f"notification worker: celery -A wingman worker --beat (broker: "
+        f"{'Redis' if env.get('REDIS_URL') else 'the .celery-broker/ folder'}; "
+        f"e-mail: {'SMTP ' + env['EMAIL_HOST'] if env.get('EMAIL_HOST') else 'printed on this console'})")
+    worker = subprocess.Popen(  # noqa: S603 (our venv's Celery, no shell)
+        [str(PYTHON), "-m", "celery", "-A", "wingman", "worker", "--beat", "--loglevel", "WARNING",
+         "--pool", "solo", "--without-gossip", "--without-mingle"], env=env, cwd=ROOT,
+    )
     say(f"open http://127.0.0.1:{port}/ and log in with one of the demo users above (Ctrl+C stops)")
     try:
         manage("runserver", f"127.0.0.1:{port}", env=env,
                failed=f"the development server stopped with an error: fix what it says, {RUN_AGAIN}")
     except KeyboardInterrupt:
         pass
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
     return 0
 
 

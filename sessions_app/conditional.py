@@ -38,12 +38,13 @@ def session_view_digest(*, session: WingmanSession, user, allowed: dict) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:20]
 
 
-def session_etag(session: WingmanSession, user, allowed: dict, *, variant: str = "") -> str:
+def session_etag(session: WingmanSession, user, allowed: dict, *, variant: str = "", also: str = "") -> str:
     """Strong ETag: the version first (so If-Match can name it), then the view's digest.
 
-    ``variant`` tells apart representations of the same view (the page's panel, the API's JSON).
+    ``variant`` tells apart representations of the same view (the page's panel, the API's JSON);
+    ``also`` adds what else the representation shows (the page's bell count).
     """
-    return f'"{variant}{session.version}-{session_view_digest(session=session, user=user, allowed=allowed)}"'
+    return f'"{variant}{session.version}-{session_view_digest(session=session, user=user, allowed=allowed)}{also}"'
 
 
 def _opaque(tag: str) -> str:

@@ -8,7 +8,7 @@ STATUS:CANCELLED. Times are UTC.
 
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 from .models import SessionStatus, WingmanSession
 from .selectors import display_name
@@ -44,13 +44,46 @@ def session_event(session: WingmanSession, *, now: datetime) -> Event:
     return event
 
 
-def sessions_calendar(sessions, *, now: datetime, method: str = "PUBLISH") -> bytes:
-    """A VCALENDAR holding these sessions, serialised (CRLF lines folded at 75 octets)."""
+def _calendar(method: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    return calendar
+
+
+def sessions_calendar(sessions, *, now: datetime, method: str = "PUBLISH") -> bytes:
+    """A VCALENDAR holding these sessions, serialised (CRLF lines folded at 75 octets)."""
+    calendar = _calendar(method)
     for session in sessions:
         calendar.add_component(session_event(session, now=now))
+    return calendar.to_ical()
+
+
+def _address(email: str, name: str, **params) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["cn"] = name
+    address.params.update(params)
+    return address
+
+
+def session_invitation(session: WingmanSession, *, now: datetime, cancel: bool, organizer: tuple[str, str]) -> bytes:
+    """An iTIP message (RFC 5546) for mail: METHOD:REQUEST, or METHOD:CANCEL with STATUS:CANCELLED.
+
+    ``organizer`` is (e-mail, name) of the sender; both participants are
+    attendees (mail clients ignore an invitation without them). Same UID as
+    every other copy of the session, SEQUENCE its version, so the newest wins.
+    """
+    calendar = _calendar("CANCEL" if cancel else "REQUEST")
+    event = session_event(session, now=now)
+    if cancel:
+        event.pop("status")
+        event.add("status", "CANCELLED")
+    event.add("organizer", _address(*organizer))
+    for role in ("user1", "user2"):
+        user = session.user_for(role)
+        event.add("attendee", _address(user.email, display_name(user), role="REQ-PARTICIPANT",
+                                       partstat="ACCEPTED", rsvp="FALSE"))
+    calendar.add_component(event)
     return calendar.to_ical()

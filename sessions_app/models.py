@@ -359,6 +359,9 @@ class UserProfile(models.Model):
     running_session = models.ForeignKey(
         "WingmanSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # In-app notifications shown and not read yet (the bell): moved by the notifications app
+    # through profile_unread_move / profile_unread_set, read with the profile at no extra query.
+    notifications_unread = models.PositiveIntegerField(default=0)
 
     # Share (0-100) of the last finished sessions the user was reliable in (rules.RELIABILITY_*), kept by
     # the services whenever one of the user's sessions becomes final; null until enough have finished.

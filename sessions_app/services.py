@@ -24,6 +24,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+import notifications.services as notify
+
 from . import rules
 from .cache import session_cache_forget
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
@@ -246,6 +248,7 @@ def _complete(session: WingmanSession, now: datetime, actor, *, kind: str = Even
            points={str(k): v for k, v in earned.items()}, **event_data)
     _save(session)
     _reliability_refresh(session)
+    notify.notify_session_completed(session=session, earned=earned)
     return earned
 
 
@@ -264,6 +267,7 @@ def _cancel(session: WingmanSession, now: datetime, actor, *, reason: str, penal
     _event(session, actor, kind, reason=reason, penalty=penalty, **event_data)
     _save(session)
     _reliability_refresh(session)
+    notify.notify_session_cancelled(session=session, actor=actor)
 
 
 def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str, **event_data) -> None:
@@ -277,6 +281,7 @@ def _no_show(session: WingmanSession, now: datetime, actor, *, absent_role: str,
     _event(session, actor, EventKind.NO_SHOW, absent=absent_role, points=-points, **event_data)
     _save(session)
     _reliability_refresh(session)
+    notify.notify_no_show(session=session)
 
 
 # --- scheduling -------------------------------------------------------------------
@@ -320,6 +325,7 @@ def session_schedule(
     )
     _move_counters([match.user1_id, match.user2_id], total_sessions=1)
     _event(session, user, EventKind.SCHEDULED, venue_name=venue, scheduled_time=scheduled_time.isoformat())
+    notify.notify_session_scheduled(session=session, actor=user)
     return session
 
 
@@ -377,6 +383,7 @@ def session_check_in(*, session_id: uuid.UUID, user) -> WingmanSession:
     if session.status == SessionStatus.SCHEDULED:
         _begin(session, now, user)
     _save(session)
+    notify.notify_checked_in(session=session, user=user)
     return session
 
 
@@ -496,6 +503,7 @@ def session_reschedule_propose(*, session_id: uuid.UUID, user, scheduled_time: d
     _event(session, user, EventKind.RESCHEDULE_PROPOSED, scheduled_time=scheduled_time.isoformat(),
            venue_name=venue, replaced=replaced)
     _save(session)
+    notify.notify_reschedule_proposed(session=session, actor=user, proposed_time=scheduled_time)
     return session
 
 
@@ -526,6 +534,7 @@ def session_reschedule_accept(*, session_id: uuid.UUID, user) -> WingmanSession:
     _event(session, user, EventKind.RESCHEDULED, proposed_by=proposer_role, penalty=penalty if charged else 0,
            **moved)
     _save(session)
+    notify.notify_session_rescheduled(session=session, actor=user)
     return session
 
 
@@ -540,6 +549,8 @@ def session_reschedule_decline(*, session_id: uuid.UUID, user) -> WingmanSession
     session.clear_reschedule_proposal()
     _event(session, user, EventKind.RESCHEDULE_WITHDRAWN if own else EventKind.RESCHEDULE_DECLINED)
     _save(session)
+    if not own:  # a withdrawal is the proposer's own doing; the buddy sees it on the page
+        notify.notify_reschedule_declined(session=session, actor=user)
     return session
 
 
@@ -600,6 +611,7 @@ def session_dispute(*, session_id: uuid.UUID, user, reason: str) -> WingmanSessi
     session.current_dispute = dispute
     _event(session, user, EventKind.DISPUTE_OPENED, dispute=dispute.pk, reason=reason, outcome=session.status)
     _save(session)
+    notify.notify_dispute_opened(session=session)
     return session
 
 
@@ -639,6 +651,7 @@ def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
     dispute.save(update_fields=["status", "resolution_note", "resolved_at", "resolved_by"])
     _event(session, moderator, EventKind.DISPUTE_RESOLVED, dispute=dispute.pk, decision=decision, note=note)
     _save(session)  # the session shows its dispute: a new version
+    notify.notify_dispute_resolved(session=session, outcome=decision)
     return dispute
 
 
@@ -801,6 +814,19 @@ def profile_update(*, user, actor=None, display_name: str | None = None,
     if "display_name" in changes:
         _forget_sessions_of(user.pk)
     return profile
+
+
+def profile_unread_move(*, user_id, step: int) -> None:
+    """Move a user's unread-notifications counter (the notifications app's; creates a missing profile)."""
+    if not UserProfile.objects.filter(pk=user_id).update(notifications_unread=F("notifications_unread") + step):
+        UserProfile.objects.bulk_create([UserProfile(user_id=user_id)], ignore_conflicts=True)
+        UserProfile.objects.filter(pk=user_id).update(notifications_unread=F("notifications_unread") + step)
+
+
+def profile_unread_set(*, user_id, count: int) -> None:
+    """Set a user's unread-notifications counter to a recount (the notifications app's)."""
+    UserProfile.objects.bulk_create([UserProfile(user_id=user_id)], ignore_conflicts=True)
+    UserProfile.objects.filter(pk=user_id).update(notifications_unread=count)
 
 
 @transaction.atomic

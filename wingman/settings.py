@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "sessions_app",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -364,6 +366,53 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.authentication.SessionAuthentication",
     ],
 }
+
+# --- Notifications: e-mail, the outbox sweep, Celery ----------------------
+
+# The address links in e-mails start with (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "WingmanMatch <sessions@wingmanmatch.example>")
+# No mail server configured: mails are printed on the worker's console.
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+# Seconds to wait before each retry while the mail server refuses; after the last one the row is failed.
+NOTIFICATIONS_RETRY_BACKOFF = [int(s) for s in env_list("NOTIFICATIONS_RETRY_BACKOFF", "60,300,1800,7200")]
+# A row claimed longer ago than this without a result becomes "unknown" (never resent).
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 600)
+NOTIFICATIONS_EVENT_TTL_DAYS = env_int("NOTIFICATIONS_EVENT_TTL_DAYS", 7)
+NOTIFICATIONS_BATCH = env_int("NOTIFICATIONS_BATCH", 200)
+# How often the Celery beat schedule runs the sweep.
+NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 10)
+# Redis when REDIS_URL is set; otherwise a folder on this machine (one host only, see README).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_FOLDER = os.environ.get("CELERY_BROKER_FOLDER", str(BASE_DIR / ".celery-broker"))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": CELERY_BROKER_FOLDER, "data_folder_out": CELERY_BROKER_FOLDER,
+        "control_folder": str(Path(CELERY_BROKER_FOLDER) / "control"),
+    }
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME",
+                                               str(Path(CELERY_BROKER_FOLDER) / "beat-schedule"))
+CELERY_BEAT_SCHEDULE = {
+    "deliver-notifications": {
+        "task": "notifications.deliver_due",
+        "schedule": timedelta(seconds=NOTIFICATIONS_SWEEP_SECONDS),
+        # A sweep not started within one interval is dropped: the next one does the same work.
+        "options": {"expires": NOTIFICATIONS_SWEEP_SECONDS},
+    }
+}
+CELERY_TASK_IGNORE_RESULT = True
+# The queue beat sends sweeps to and workers read (tests use one of their own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "wingman")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Logging --------------------------------------------------------------
 

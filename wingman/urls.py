@@ -10,7 +10,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("notifications.api.urls")),
     path("api/", include("sessions_app.api.urls")),
+    path("", include("notifications.urls")),
     path("", include("sessions_app.health")),
     path("", include("sessions_app.urls")),
 ]

@@ -1,4 +1,4 @@
-"""The Moderators group (data migrations 0002 and 0008): what moderation needs and no more."""
+"""The Moderators group (data migrations 0002 and 0008, and notifications 0002): what moderation needs and no more."""
 
 from django.contrib.auth.models import Group
 
@@ -13,6 +13,8 @@ EXPECTED = {
     "sessions_app.view_report", "sessions_app.view_block",  # 0008: the trust queues
     "sessions_app.view_dispute", "sessions_app.change_dispute",
     "auth.view_user",
+    # notifications migration 0002: the outbox (failed and unknown deliveries) and preferences, read only
+    "notifications.view_notification", "notifications.view_preference",
 }
 
 

@@ -1,0 +1,428 @@
+"""Every state change of notifications: writing the outbox, delivering it, reading and preferences.
+
+The ``notify_*`` functions are the public entry points for other apps. They
+are called by the sessions services inside their own transaction, so a change
+that rolls back leaves no notification behind. They only write rows; the sweep
+(``notifications_deliver_due``, run by ``manage.py deliver_notifications`` and
+the Celery beat task) delivers them later:
+
+1. claim one due row with a conditional UPDATE (pending -> sending, with a
+   lease) and commit it, so no row lock is held while a mail is on its way;
+2. re-check the session (a reminder for a cancelled or moved session is
+   superseded, never sent);
+3. show it in-app and send the e-mail outside any transaction, under the
+   row's stable Message-ID;
+4. record the result: sent; pending again after a backoff while the mail server
+   refuses; failed after the last try; "unknown" when the outcome cannot be
+   known (a timeout mid-conversation, or a worker that died holding the lease).
+   A row is never sent again once it might have been sent: at most once.
+"""
+
+import hashlib
+import logging
+import secrets
+import smtplib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sessions_app import rules
+from sessions_app.models import OPEN_STATUSES, SessionStatus, WingmanSession, buddy_of
+
+from .models import CalendarToken, Kind, Notification, Preference, Status
+
+logger = logging.getLogger(__name__)
+
+REMINDER_KINDS = (Kind.REMINDER_24H, Kind.REMINDER_1H, Kind.CHECK_IN_OPEN, Kind.CONFIRM_BUDDY)
+# How long before the session's time each reminder is due (negative: after it).
+REMINDER_OFFSETS = {
+    Kind.REMINDER_24H: timedelta(hours=24),
+    Kind.REMINDER_1H: timedelta(hours=1),
+    Kind.CHECK_IN_OPEN: rules.CHECK_IN_OPENS_BEFORE,
+    Kind.CONFIRM_BUDDY: -timedelta(hours=1),
+}
+# The SMTP replies that say for certain the message was not accepted: safe to try again.
+NOT_DELIVERED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
+                 smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)
+
+
+# --- writing the outbox ---------------------------------------------------------------------
+
+
+def _channels(user_id, kind: str) -> tuple[bool, bool]:
+    """(e-mail, in-app) wanted by this user for this kind; no preference row: both."""
+    preference = Preference.objects.filter(user_id=user_id, kind=kind).values_list("email", "in_app").first()
+    return preference or (True, True)
+
+
+def _unread_move(user_id, step: int) -> None:
+    # The counter is a column of the profile (read with it by every page); sessions_app owns that table.
+    from sessions_app.services import profile_unread_move
+
+    profile_unread_move(user_id=user_id, step=step)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    recipient_id: int
+    kind: str
+    due_at: datetime
+    expires_at: datetime
+    payload: dict
+
+
+def _write(planned: list[_Planned], *, session: WingmanSession | None, now: datetime) -> int:
+    """Outbox rows in one INSERT (one query for the preferences), skipping a recipient who wants
+    neither channel and a row that already exists. Returns how many were planned.
+
+    A row due now is shown in-app at once, in this transaction, so the bell
+    moves with the change; its e-mail still waits for the sweep.
+    """
+    if not planned:
+        return 0
+    chosen = {
+        (user_id, kind): (email, in_app)
+        for user_id, kind, email, in_app in Preference.objects.filter(
+            user_id__in={p.recipient_id for p in planned}, kind__in={p.kind for p in planned}
+        ).values_list("user_id", "kind", "email", "in_app")
+    }
+    rows, shown = [], Counter()
+    for plan in planned:
+        email, in_app = chosen.get((plan.recipient_id, plan.kind), (True, True))
+        if not (email or in_app):
+            continue
+        visible = in_app and plan.due_at <= now
+        done = visible and not email
+        rows.append(Notification(
+            recipient_id=plan.recipient_id, kind=plan.kind, session=session, payload=plan.payload,
+            due_at=plan.due_at, expires_at=plan.expires_at, email=email, in_app=in_app,
+            next_attempt_at=plan.due_at, shown_at=now if visible else None,
+            status=Status.SENT if done else Status.PENDING, finished_at=now if done else None,
+        ))
+        shown[plan.recipient_id] += visible
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    for user_id, count in shown.items():
+        if count:
+            _unread_move(user_id, count)
+    return len(rows)
+
+
+def _session_payload(session: WingmanSession) -> dict:
+    return {"scheduled_time": session.scheduled_time.isoformat(), "venue": session.venue_name,
+            "version": session.version}
+
+
+def _event_expiry(now: datetime) -> datetime:
+    return now + timedelta(days=settings.NOTIFICATIONS_EVENT_TTL_DAYS)
+
+
+def _now_for(recipient_ids, kind: str, session: WingmanSession, *, now: datetime, **payload) -> list[_Planned]:
+    data = {**_session_payload(session), **payload}
+    return [_Planned(user_id, kind, now, _event_expiry(now), data) for user_id in recipient_ids]
+
+
+def _tell(recipient_ids, kind: str, session: WingmanSession, *, now: datetime, **payload) -> int:
+    """Notifications about something that just happened, due now."""
+    return _write(_now_for(recipient_ids, kind, session, now=now, **payload), session=session, now=now)
+
+
+def _reminders(session: WingmanSession, *, now: datetime) -> list[_Planned]:
+    """The reminders of a scheduled session for both participants; those already past due are left out."""
+    planned = []
+    for kind, before in REMINDER_OFFSETS.items():
+        due_at = session.scheduled_time - before
+        if due_at <= now:
+            continue
+        # A reminder before the start is worthless once the session starts; "confirm your buddy" lasts
+        # until the session is closed as stale.
+        expires_at = session.scheduled_time + (rules.STALE_AFTER if kind == Kind.CONFIRM_BUDDY else timedelta(0))
+        planned += [_Planned(user_id, kind, due_at, expires_at, _session_payload(session))
+                    for user_id in (session.user1_id, session.user2_id)]
+    return planned
+
+
+def _supersede(session: WingmanSession, *, now: datetime, why: str, kinds=REMINDER_KINDS) -> int:
+    """Pending rows of these kinds for this session will not be sent (rows being sent are left alone)."""
+    return Notification.objects.filter(session=session, kind__in=kinds, status=Status.PENDING).update(
+        status=Status.SUPERSEDED, finished_at=now, last_error=why, lease_until=None
+    )
+
+
+def _participants(session: WingmanSession) -> list:
+    return [session.user1_id, session.user2_id]
+
+
+def _others(session: WingmanSession, actor) -> list:
+    """The participants other than the actor (both when a moderator or the system acted)."""
+    actor_id = getattr(actor, "pk", None)
+    return [pk for pk in _participants(session) if pk != actor_id]
+
+
+def notify_session_scheduled(*, session: WingmanSession, actor) -> None:
+    """The buddy hears of the new session (with a calendar invitation); both get their reminders."""
+    now = timezone.now()
+    _write(_now_for(_others(session, actor), Kind.SESSION_SCHEDULED, session, now=now)
+           + _reminders(session, now=now), session=session, now=now)
+
+
+def notify_session_rescheduled(*, session: WingmanSession, actor) -> None:
+    """The session has a new time (call after saving it): the old reminders are superseded, new ones
+    planned, and the other participant gets an updated invitation (same UID, higher SEQUENCE)."""
+    now = timezone.now()
+    _supersede(session, now=now, why="the session was moved")
+    _write(_now_for(_others(session, actor), Kind.SESSION_RESCHEDULED, session, now=now)
+           + _reminders(session, now=now), session=session, now=now)
+
+
+def notify_reschedule_proposed(*, session: WingmanSession, actor, proposed_time: datetime) -> None:
+    now = timezone.now()
+    _tell(_others(session, actor), Kind.RESCHEDULE_PROPOSED, session, now=now, proposed_time=proposed_time.isoformat())
+
+
+def notify_reschedule_declined(*, session: WingmanSession, actor) -> None:
+    now = timezone.now()
+    _tell(_others(session, actor), Kind.RESCHEDULE_DECLINED, session, now=now)
+
+
+def notify_session_cancelled(*, session: WingmanSession, actor) -> None:
+    """The other participant (both, when a moderator or the system cancelled) hears of it, with a
+    calendar cancellation; every reminder still waiting is superseded."""
+    now = timezone.now()
+    _supersede(session, now=now, why="the session was cancelled")
+    _supersede(session, now=now, why="the session was cancelled", kinds=(Kind.SESSION_SCHEDULED,
+                                                                          Kind.SESSION_RESCHEDULED))
+    _tell(_others(session, actor), Kind.SESSION_CANCELLED, session, now=now, reason=session.cancellation_reason)
+
+
+def notify_checked_in(*, session: WingmanSession, user) -> None:
+    now = timezone.now()
+    _tell(_others(session, user), Kind.BUDDY_CHECKED_IN, session, now=now)
+
+
+def notify_session_completed(*, session: WingmanSession, earned: dict) -> None:
+    """Both participants hear of the completion with the points each earned."""
+    now = timezone.now()
+    _supersede(session, now=now, why="the session is over")
+    for user_id in (session.user1_id, session.user2_id):  # each with their own points
+        _tell([user_id], Kind.SESSION_COMPLETED, session, now=now, points=earned.get(user_id, 0))
+
+
+def notify_no_show(*, session: WingmanSession) -> None:
+    """The participant reported absent hears of it, and how to dispute it."""
+    now = timezone.now()
+    _supersede(session, now=now, why="the session is over")
+    _tell([session.no_show_user_id], Kind.NO_SHOW_REPORTED, session, now=now)
+
+
+def notify_dispute_opened(*, session: WingmanSession) -> None:
+    now = timezone.now()
+    _tell(_participants(session), Kind.DISPUTE_OPENED, session, now=now)
+
+
+def notify_dispute_resolved(*, session: WingmanSession, outcome: str) -> None:
+    now = timezone.now()
+    _tell(_participants(session), Kind.DISPUTE_RESOLVED, session, now=now, outcome=outcome)
+
+
+# --- delivering ---------------------------------------------------------------------------
+
+
+@dataclass
+class SweepReport:
+    outcomes: Counter = field(default_factory=Counter)
+    lost: int = 0  # rows whose lease ran out: now "unknown"
+
+    def __str__(self) -> str:
+        parts = [f"{name} {count}" for name, count in sorted(self.outcomes.items())]
+        if self.lost:
+            parts.append(f"unknown (lease ran out) {self.lost}")
+        return ", ".join(parts) or "nothing due"
+
+
+def _stale_reason(notification: Notification, now: datetime) -> str:
+    """Why this row must not go out any more ("" when it still should), from the session as it is now."""
+    if notification.expires_at <= now:
+        return "expired before it could be delivered"
+    session = notification.session
+    if session is None or notification.kind not in REMINDER_KINDS + (Kind.SESSION_SCHEDULED,):
+        return ""
+    if notification.kind == Kind.SESSION_SCHEDULED:
+        return "the session was cancelled" if session.status == SessionStatus.CANCELLED else ""
+    if notification.payload.get("scheduled_time") != session.scheduled_time.isoformat():
+        return "the session was moved"
+    if session.status not in OPEN_STATUSES:
+        return "the session is over"
+    role = session.role_of(notification.recipient)
+    if notification.kind == Kind.CHECK_IN_OPEN and session.checked_in_at(role):
+        return "the recipient has checked in"
+    if notification.kind == Kind.CONFIRM_BUDDY and session.is_confirmed(buddy_of(role)):
+        return "the recipient has confirmed"
+    if notification.kind in (Kind.REMINDER_24H, Kind.REMINDER_1H) and session.status != SessionStatus.SCHEDULED:
+        return "the session has started"
+    return ""
+
+
+def _claim(notification_id, now: datetime) -> bool:
+    """pending -> sending with a lease, committed at once: whoever's UPDATE matches owns the row."""
+    with transaction.atomic():
+        return bool(
+            Notification.objects.filter(pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+                status=Status.SENDING, lease_until=now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+            )
+        )
+
+
+def _record(notification: Notification, status: str, *, now: datetime, error: str = "", **fields) -> None:
+    """The outcome of a claimed row. Also from "unknown": a slow worker may still say how it went."""
+    Notification.objects.filter(pk=notification.pk, status__in=(Status.SENDING, Status.UNKNOWN)).update(
+        status=status, last_error=error[:2000], lease_until=None,
+        finished_at=None if status == Status.PENDING else now, **fields,
+    )
+
+
+@transaction.atomic
+def _show(notification: Notification, now: datetime) -> None:
+    if Notification.objects.filter(pk=notification.pk, shown_at__isnull=True).update(shown_at=now):
+        _unread_move(notification.recipient_id, 1)
+
+
+def _retry_or_fail(notification: Notification, error: Exception, now: datetime) -> str:
+    backoff = settings.NOTIFICATIONS_RETRY_BACKOFF
+    message = f"{type(error).__name__}: {error}"
+    if notification.attempts > len(backoff):
+        _record(notification, Status.FAILED, now=now, error=message)
+        logger.error("notification %s failed after %s tries: %s", notification.pk, notification.attempts, message)
+        return Status.FAILED
+    next_attempt = now + timedelta(seconds=backoff[notification.attempts - 1])
+    if next_attempt >= notification.expires_at:
+        _record(notification, Status.FAILED, now=now, error=f"{message} (would expire before the next try)")
+        return Status.FAILED
+    _record(notification, Status.PENDING, now=now, error=message, next_attempt_at=next_attempt)
+    return "retry"
+
+
+def notification_deliver(*, notification_id, now: datetime | None = None) -> str:
+    """Deliver one due row if this caller can claim it; returns what happened to it.
+
+    Never call inside a transaction: the claim must be committed before the
+    mail leaves, and the SMTP conversation must hold no lock.
+    """
+    from .emails import build_message  # the templates need the app registry; keep this import lazy
+
+    now = now or timezone.now()
+    if not _claim(notification_id, now):
+        return "taken"
+    notification = (
+        Notification.objects.select_related("recipient", "recipient__profile", "session", "session__user1",
+                                            "session__user2", "session__user1__profile", "session__user2__profile")
+        .get(pk=notification_id)
+    )
+    why = _stale_reason(notification, now)
+    if why:
+        _record(notification, Status.SUPERSEDED, now=now, error=why)
+        return Status.SUPERSEDED
+    email, in_app = _channels(notification.recipient_id, notification.kind)
+    if notification.in_app and in_app and notification.shown_at is None:
+        _show(notification, now)
+    if not (notification.email and email and notification.recipient.email and notification.emailed_at is None):
+        _record(notification, Status.SENT, now=now)
+        return Status.SENT
+    connection = get_connection(fail_silently=False)
+    try:
+        message = build_message(notification, connection=connection, now=now)
+        message.message()  # headers are checked here: a mail that cannot be written will never be
+    except Exception as error:  # noqa: BLE001 (recorded for moderators; no retry can help)
+        logger.exception("notification %s could not be written", notification.pk)
+        _record(notification, Status.FAILED, now=now, error=f"could not write the mail: {error}")
+        return Status.FAILED
+    try:
+        connection.open()  # nothing was sent if this fails: safe to try again
+    except Exception as error:  # noqa: BLE001 (any failure to connect means "not sent")
+        return _retry_or_fail(notification, error, now)
+    try:
+        connection.send_messages([message])
+    except NOT_DELIVERED as error:
+        return _retry_or_fail(notification, error, now)
+    except Exception as error:  # noqa: BLE001 (the server may have the message: never send it again)
+        _record(notification, Status.UNKNOWN, now=now, error=f"{type(error).__name__}: {error}")
+        return Status.UNKNOWN
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001, S110 (the message is already accepted or recorded)
+            pass
+    _record(notification, Status.SENT, now=now, emailed_at=now)
+    return Status.SENT
+
+
+def notifications_deliver_due(*, now: datetime | None = None) -> SweepReport:
+    """One sweep: every row due at ``now`` is delivered (safe to run often and concurrently).
+
+    First, rows left "sending" past their lease become "unknown": a worker
+    died or hung mid-delivery, so the mail may have left; they are shown to
+    moderators and never sent again.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    report.lost = Notification.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
+        status=Status.UNKNOWN, finished_at=now, last_error="the lease ran out during delivery (worker died?)"
+    )
+    last_id = 0
+    while True:
+        ids = list(
+            Notification.objects.filter(status=Status.PENDING, next_attempt_at__lte=now, pk__gt=last_id)
+            .order_by("pk").values_list("pk", flat=True)[: settings.NOTIFICATIONS_BATCH]
+        )
+        if not ids:
+            return report
+        for notification_id in ids:
+            report.outcomes[notification_deliver(notification_id=notification_id, now=now)] += 1
+        last_id = ids[-1]
+
+
+# --- reading and preferences ------------------------------------------------------------------
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, ids=None, everything: bool = False) -> int:
+    """Mark the user's shown notifications read (these ids, or all); returns the unread count after,
+    recounted, which also sets the profile's counter right should it ever drift."""
+    from sessions_app.services import profile_unread_move, profile_unread_set
+
+    profile_unread_move(user_id=user.pk, step=0)  # locks the counter first: a delivery's +1 waits for the recount
+    rows = Notification.objects.filter(recipient=user, shown_at__isnull=False, read_at__isnull=True)
+    rows.filter(**({} if everything else {"pk__in": list(ids or [])})).update(read_at=timezone.now())
+    unread = rows.count()
+    profile_unread_set(user_id=user.pk, count=unread)
+    return unread
+
+
+@transaction.atomic
+def preference_set(*, user, kind: str, email: bool | None = None, in_app: bool | None = None) -> Preference:
+    """Switch one kind's channels for a user (None: leave as it is)."""
+    preference, _ = Preference.objects.select_for_update().get_or_create(user=user, kind=kind)
+    changes = {name: value for name, value in (("email", email), ("in_app", in_app)) if value is not None}
+    for name, value in changes.items():
+        setattr(preference, name, value)
+    if changes:
+        preference.save(update_fields=list(changes))
+    return preference
+
+
+def calendar_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def calendar_token_rotate(*, user) -> str:
+    """A new secret for the user's calendar feed (returned once, stored hashed); the old URL stops working."""
+    token = secrets.token_urlsafe(32)
+    CalendarToken.objects.update_or_create(user=user, defaults={"digest": calendar_token_digest(token)})
+    return token

@@ -1,0 +1,85 @@
+"""A real SMTP server (aiosmtpd) on a free port, started and stopped by the tests, and helpers to
+schedule sessions through the real service."""
+
+import socket
+import threading
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from sessions_app import services
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """What the SMTP server accepted: one parsed message per DATA, with its envelope recipients."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        with self.lock:
+            message = message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [message for rcpt, message in self.messages if address in rcpt]
+
+
+class SmtpServer:
+    """An aiosmtpd server on a fixed port that can be taken down and brought back."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller = None
+
+    def up(self):
+        if self.controller is None:
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+            self.controller.start()
+
+    def down(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp(settings):
+    """Django sends through a real SMTP server at 127.0.0.1:<free port>, up at the start."""
+    server = SmtpServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.NOTIFICATIONS_RETRY_BACKOFF = [1, 2]
+    settings.SITE_URL = "https://wingman.example"
+    server.up()
+    yield server
+    server.down()
+
+
+@pytest.fixture
+def schedule(alice, match, easy_challenge, hard_challenge):
+    """alice schedules a session with bob through the service, ``starts_in`` from now."""
+
+    def make(starts_in=timedelta(days=2), user=None):
+        return services.session_schedule(
+            user=user or alice, match_id=match.pk, venue_name="Corner Coffee House",
+            scheduled_time=timezone.now() + starts_in,
+            user1_challenge_id=easy_challenge.pk, user2_challenge_id=hard_challenge.pk,
+        )
+
+    return make
