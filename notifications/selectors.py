@@ -50,3 +50,17 @@ def calendar_feed_for_token(*, token: str, now: datetime) -> list | None:
         WingmanSession.objects.filter(Q(user1_id=owner) | Q(user2_id=owner), scheduled_time__gte=now - FEED_HISTORY)
         .select_related("user1__profile", "user2__profile").order_by("scheduled_time")
     )
+
+
+def user_notification_data(*, user) -> dict:
+    """Everything this app stores about the user, for their data export (three queries)."""
+    token = CalendarToken.objects.filter(user=user).values("created_at").first()
+    return {
+        "notifications": list(Notification.objects.filter(recipient=user).order_by("created_at", "pk").values(
+            "kind", "session_id", "payload", "created_at", "due_at", "status", "email", "in_app", "emailed_at",
+            "shown_at", "read_at")),
+        "notification_preferences": list(Preference.objects.filter(user=user).order_by("kind")
+                                         .values("kind", "email", "in_app")),
+        # The feed's secret is stored only as a digest; the export says whether a feed exists, and since when.
+        "calendar_feed": {"created_at": token["created_at"]} if token else None,
+    }

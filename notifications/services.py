@@ -426,3 +426,11 @@ def calendar_token_rotate(*, user) -> str:
     token = secrets.token_urlsafe(32)
     CalendarToken.objects.update_or_create(user=user, defaults={"digest": calendar_token_digest(token)})
     return token
+
+
+def user_notification_data_erase(*, user) -> int:
+    """An erased account's own notifications, preferences and calendar feed go (the buddy's stay)."""
+    deleted, _ = Notification.objects.filter(recipient=user).delete()
+    Preference.objects.filter(user=user).delete()
+    CalendarToken.objects.filter(user=user).delete()
+    return deleted

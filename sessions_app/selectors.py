@@ -375,6 +375,8 @@ def user_export(*, user, now: datetime | None = None) -> dict:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
+    from notifications.selectors import user_notification_data
+
     profile = profile_for_user(user=user, fresh=True)
     username = user.get_username()
     login_fields = ("attempt_time", "ip_address", "user_agent")
@@ -402,4 +404,5 @@ def user_export(*, user, now: datetime | None = None) -> dict:
         "logins": list(AccessLog.objects.filter(username=username).values(*login_fields, "logout_time")),
         "refresh_tokens": list(OutstandingToken.objects.filter(user=user).order_by("created_at")
                                .values("jti", "created_at", "expires_at")),
+        **user_notification_data(user=user),
     }

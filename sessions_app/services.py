@@ -1017,6 +1017,7 @@ def user_erase(*, user) -> None:
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=username).delete()
     IdempotencyRecord.objects.filter(user=user).delete()
+    notify.user_notification_data_erase(user=user)
     _audit(actor=user, kind=EventKind.ACCOUNT_ERASED, subject_user=user, cancelled=cancelled,
            matches_ended=[str(m.pk) for m in matches])
     profile = _lock_profiles(user.pk)[user.pk]

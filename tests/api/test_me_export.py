@@ -28,6 +28,20 @@ def test_it_exports_the_callers_data(as_bob, alice, bob, match, session, make_se
     assert {e["kind"] for e in data["events"]} >= {"reschedule_proposed", "dispute_opened", "reschedule_withdrawn"}
     assert [r["key"] for r in data["idempotency_records"]] == ["k-export"]
     assert data["blocks"] == [] and data["reports"] == []
+    # The notifications app's records: what bob was told, his choices, his calendar feed.
+    assert {"session_cancelled", "dispute_opened"} <= {n["kind"] for n in data["notifications"]}
+    assert all(n["kind"] != "reschedule_proposed" for n in data["notifications"])  # he proposed it himself
+    assert data["notification_preferences"] == [] and data["calendar_feed"] is None
+
+
+def test_it_exports_notification_choices_and_the_feed(as_alice, alice):
+    from notifications import services as notify
+
+    notify.preference_set(user=alice, kind="reminder_24h", email=False)
+    notify.calendar_token_rotate(user=alice)
+    data = as_alice.get("/api/me/export/").json()
+    assert data["notification_preferences"] == [{"kind": "reminder_24h", "email": False, "in_app": True}]
+    assert data["calendar_feed"]["created_at"]
 
 
 def test_it_costs_a_fixed_number_of_queries(as_alice, alice, make_session):
@@ -35,7 +49,7 @@ def test_it_costs_a_fixed_number_of_queries(as_alice, alice, make_session):
         make_session(starts_in=timedelta(days=day + 1))
     with CaptureQueriesContext(connection) as queries:
         assert as_alice.get("/api/me/export/").status_code == 200
-    assert len(queries) <= 16, [q["sql"][:100] for q in queries]
+    assert len(queries) <= 17, [q["sql"][:100] for q in queries]  # 3 of them for the notifications app
 
 
 def test_anonymous_callers_get_401(anon):

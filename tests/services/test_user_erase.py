@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from notifications.models import Notification
 from sessions_app import services
 from sessions_app.errors import RuleViolation
 from sessions_app.models import IdempotencyRecord, ReputationLedger, SessionEvent, WingmanMatch, WingmanSession
@@ -36,6 +37,9 @@ def test_it_cancels_open_sessions_without_penalty_and_keeps_the_buddys_history(
         f"erased-{alice.pk}", "", False, False)
     assert profile(alice).display_name == services.ERASED_DISPLAY_NAME
     assert not IdempotencyRecord.objects.exists()
+    # Her own notifications go; bob's (he was told of the cancellations) stay.
+    assert not Notification.objects.filter(recipient=alice).exists()
+    assert Notification.objects.filter(recipient=bob, kind="session_cancelled").count() == 2
     assert SessionEvent.objects.get(kind="account_erased").subject_user_id == alice.pk
     for person in (alice, bob):
         assert services.reputation_rebuild(user_id=person.pk, fix=False) == {}
