@@ -75,6 +75,7 @@ def test_a_check_in_reminder_is_not_sent_to_who_already_checked_in(smtp, schedul
         "Alice scheduled a session with you", "Check-in is open for Corner Coffee House"]
 
 
+@pytest.mark.reliability("fault", "mail server down, then up")
 def test_smtp_down_then_up_delivers_once_after_recovery(smtp, schedule):
     schedule()
     smtp.down()
@@ -106,6 +107,7 @@ def test_it_fails_after_the_last_try_and_moderators_see_the_error(smtp, schedule
     assert page.status_code == 200 and b"ConnectionRefusedError" in page.content
 
 
+@pytest.mark.reliability("fault", "delivery worker gone mid-send (lease runs out)")
 def test_a_row_left_sending_past_its_lease_becomes_unknown_and_is_never_resent(smtp, schedule, settings):
     schedule()
     row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
@@ -137,6 +139,7 @@ def test_it_refuses_a_now_that_is_not_iso_8601(db):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.reliability("race", "two notification sweeps at the same instant")
 def test_two_sweeps_at_once_deliver_each_mail_once(smtp, make_session, match, alice):
     require_or_skip(on_postgres(), "concurrent sweeps need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
     from notifications import services as notify
@@ -153,6 +156,7 @@ def test_two_sweeps_at_once_deliver_each_mail_once(smtp, make_session, match, al
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.reliability("race", "a cancel while its mail is being sent")
 def test_a_cancel_does_not_wait_for_a_mail_being_sent(smtp, schedule, alice, bob):
     """The SMTP conversation holds no row lock: a cancel superseding reminders goes through meanwhile."""
     require_or_skip(on_postgres(), "lock waits need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
@@ -182,6 +186,7 @@ def test_a_cancel_does_not_wait_for_a_mail_being_sent(smtp, schedule, alice, bob
     assert Notification.objects.get(kind=Kind.SESSION_SCHEDULED).status == Status.SENT
 
 
+@pytest.mark.reliability("fault", "mail server times out mid-conversation")
 def test_a_timeout_mid_conversation_is_unknown_and_never_resent(smtp, schedule, settings):
     """The server may have taken the mail before the answer was lost: at most once means no retry."""
     import asyncio

@@ -23,6 +23,7 @@ def _cancelled(make_session, alice, n):
     return session
 
 
+@pytest.mark.reliability("race", "both participants dispute at the same instant")
 def test_both_disputing_at_once_opens_exactly_one(make_session, alice, bob):
     require_postgres()
     for n in range(RUNS):
@@ -48,6 +49,7 @@ def moderator(db):
     return User.objects.get(pk=user.pk)
 
 
+@pytest.mark.reliability("race", "a moderator resolves while the buddy disputes")
 def test_a_moderator_resolving_while_the_buddy_disputes_ends_consistently(make_session, alice, bob, moderator):
     require_postgres()
     mod = moderator
@@ -77,6 +79,7 @@ def test_a_moderator_resolving_while_the_buddy_disputes_ends_consistently(make_s
     print(f"\nresolve/dispute race: {RUNS} runs, orders seen: {sorted(orders)}")
 
 
+@pytest.mark.reliability("race", "two bookings at once against a booking limit")
 def test_two_schedulings_at_a_booking_limit_of_one_let_exactly_one_through(alice, bob, carol, easy_challenge):
     """bob (reliability 50%: one upcoming session at most) is scheduled by two buddies at once: the profile
     locks order them, and the second counts the first's session."""
