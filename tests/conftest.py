@@ -13,7 +13,10 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import CacheHandler
 from django.db import connection
 from django.db.models import F
+from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from sessions_app.models import (
     ApproachChallenge,
@@ -239,6 +242,55 @@ def unchanged(db):
         assert snapshot_db() == before, "a refused request changed the database"
 
     return check
+
+
+# --- logged-in clients: one style everywhere -------------------------------------------------
+# web_client(user): Django's test client with the user's session cookie (pages, admin; None: anonymous);
+# api_client(user): DRF's client with a JWT for the user (the API); <name>_web and <name>_api fixtures.
+
+
+def web_client(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def api_client(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+@pytest.fixture
+def alice_web(alice):
+    return web_client(alice)
+
+
+@pytest.fixture
+def bob_web(bob):
+    return web_client(bob)
+
+
+@pytest.fixture
+def carol_web(carol):
+    return web_client(carol)
+
+
+@pytest.fixture
+def alice_api(alice):
+    return api_client(alice)
+
+
+@pytest.fixture
+def bob_api(bob):
+    return api_client(bob)
+
+
+@pytest.fixture
+def carol_api(carol):
+    return api_client(carol)
 
 
 def on_postgres() -> bool:

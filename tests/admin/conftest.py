@@ -33,19 +33,6 @@ def root(db):
 
 
 @pytest.fixture
-def login(client):
-    """login(user) -> the test client logged in as user (None: anonymous)."""
-
-    def as_user(user):
-        client.logout()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return as_user
-
-
-@pytest.fixture
 def history(session, alice, bob):
     """The session with one audit event and one ledger row, as the change page shows them."""
     SessionEvent.objects.create(session=session, actor=alice, kind="scheduled", data={"venue_name": "The Blue Door"})

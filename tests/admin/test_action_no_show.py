@@ -4,33 +4,34 @@ from datetime import timedelta
 
 from sessions_app import services
 from sessions_app.models import ReputationLedger, SessionEvent, UserProfile
+from tests.conftest import web_client
 
 from .conftest import SESSIONS, act, messages_of
 
 
-def test_it_asks_which_participant_by_name(login, mod, due_session, unchanged):
+def test_it_asks_which_participant_by_name(mod, due_session, unchanged):
     with unchanged():
-        response = act(login(mod), SESSIONS, "mark_no_show", [due_session])
+        response = act(web_client(mod), SESSIONS, "mark_no_show", [due_session])
     choices = dict(response.context["form"].fields["absent"].choices)
     assert choices == {"user1": "alice (alice@example.com)", "user2": "bob (bob@example.com)"}
 
 
-def test_it_asks_by_role_for_several_sessions(login, mod, due_session, session, unchanged):
+def test_it_asks_by_role_for_several_sessions(mod, due_session, session, unchanged):
     with unchanged():
-        response = act(login(mod), SESSIONS, "mark_no_show", [due_session, session])
+        response = act(web_client(mod), SESSIONS, "mark_no_show", [due_session, session])
     assert set(dict(response.context["form"].fields["absent"].choices)) == {"user1", "user2"}
     assert "user1 (the match" in response.content.decode()
 
 
-def test_it_refuses_an_unknown_participant(login, mod, due_session, unchanged):
+def test_it_refuses_an_unknown_participant(mod, due_session, unchanged):
     with unchanged():
-        response = act(login(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user3")
+        response = act(web_client(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user3")
     assert response.status_code == 200
     assert response.context["form"].errors["absent"]
 
 
-def test_it_marks_the_named_participant_absent(login, mod, due_session, alice, bob):
-    response = act(login(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user2")
+def test_it_marks_the_named_participant_absent(mod, due_session, alice, bob):
+    response = act(web_client(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user2")
     assert messages_of(response) == ["Recorded a no-show on 1 session."]
     due_session.refresh_from_db()
     assert (due_session.status, due_session.no_show_user) == ("no_show", bob)
@@ -44,9 +45,9 @@ def test_it_marks_the_named_participant_absent(login, mod, due_session, alice, b
                                                                                           True)
 
 
-def test_it_marks_user1_absent_in_bulk(login, mod, due_session, make_session, alice):
+def test_it_marks_user1_absent_in_bulk(mod, due_session, make_session, alice):
     other = make_session(starts_in=-timedelta(hours=2), venue_name="Later Bar")
-    act(login(mod), SESSIONS, "mark_no_show", [due_session, other], apply="1", absent="user1")
+    act(web_client(mod), SESSIONS, "mark_no_show", [due_session, other], apply="1", absent="user1")
     for s in (due_session, other):
         s.refresh_from_db()
         assert (s.status, s.no_show_user) == ("no_show", alice)
@@ -55,10 +56,10 @@ def test_it_marks_user1_absent_in_bulk(login, mod, due_session, make_session, al
     assert ReputationLedger.objects.filter(user=alice, reason="no_show").count() == 2
 
 
-def test_it_redecides_a_completed_session_once(login, mod, due_session, alice, bob):
+def test_it_redecides_a_completed_session_once(mod, due_session, alice, bob):
     services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     assert UserProfile.objects.get(user=alice).reputation == 10
-    response = act(login(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user1")
+    response = act(web_client(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user1")
     assert messages_of(response) == ["Recorded a no-show on 1 session."]
     reasons = sorted(ReputationLedger.objects.filter(session=due_session).values_list("user__username", "reason",
                                                                                       "points"))
@@ -71,11 +72,11 @@ def test_it_redecides_a_completed_session_once(login, mod, due_session, alice, b
     assert (bob_profile.reputation, bob_profile.completed_sessions) == (0, 0)
 
 
-def test_it_reports_a_refused_second_redecision(login, mod, due_session, unchanged):
+def test_it_reports_a_refused_second_redecision(mod, due_session, unchanged):
     services.session_complete_by_moderator(session_id=due_session.pk, moderator=mod)
     services.session_cancel_by_moderator(session_id=due_session.pk, moderator=mod, reason="dispute")
     with unchanged():
-        response = act(login(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user1")
+        response = act(web_client(mod), SESSIONS, "mark_no_show", [due_session], apply="1", absent="user1")
     assert messages_of(response) == [
         f"Refused: The Blue Door @ {due_session.scheduled_time:%Y-%m-%d %H:%M}: "
         "This session's outcome was already changed by a moderator once."

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.models import Dispute, ReputationLedger, WingmanSession
+from tests.conftest import web_client
 
 from .conftest import change_url
 
@@ -19,27 +20,27 @@ def _cancelled_and_disputed(make_session, alice, bob, **fields):
     return Dispute.objects.get(session=session)
 
 
-def test_the_queue_lists_open_disputes_oldest_first(login, mod, make_session, alice, bob):
+def test_the_queue_lists_open_disputes_oldest_first(mod, make_session, alice, bob):
     first = _cancelled_and_disputed(make_session, alice, bob)
     second = _cancelled_and_disputed(make_session, alice, bob, starts_in=timedelta(days=2))
     Dispute.objects.filter(pk=second.pk).update(opened_at=timezone.now() - timedelta(hours=2))
     services.dispute_resolve(dispute_id=first.pk, moderator=mod, decision="uphold", note="ok")
     third = _cancelled_and_disputed(make_session, alice, bob, starts_in=timedelta(days=3))
-    page = login(mod).get(DISPUTES)
+    page = web_client(mod).get(DISPUTES)
     assert [d.pk for d in page.context["cl"].result_list] == [second.pk, third.pk, first.pk]
 
 
-def test_the_change_page_shows_session_accounts_and_timeline(login, mod, make_session, alice, bob):
+def test_the_change_page_shows_session_accounts_and_timeline(mod, make_session, alice, bob):
     dispute = _cancelled_and_disputed(make_session, alice, bob)
-    text = login(mod).get(change_url(dispute)).content.decode()
+    text = web_client(mod).get(change_url(dispute)).content.decode()
     assert "The Blue Door" in text and "reputation" in text and "Disputed the outcome" in text
     assert "alice" in text and "bob" in text
 
 
-def test_a_moderator_overturns_on_the_change_page(login, mod, make_session, alice, bob):
+def test_a_moderator_overturns_on_the_change_page(mod, make_session, alice, bob):
     dispute = _cancelled_and_disputed(make_session, alice, bob, starts_in=timedelta(minutes=30))  # late: -5
     assert ReputationLedger.objects.get().points == -5
-    response = login(mod).post(change_url(dispute), {"decision": "completed", "note": "They met after all.",
+    response = web_client(mod).post(change_url(dispute), {"decision": "completed", "note": "They met after all.",
                                                      "absent": ""})
     assert response.status_code == 302
     dispute.refresh_from_db()
@@ -49,10 +50,10 @@ def test_a_moderator_overturns_on_the_change_page(login, mod, make_session, alic
         "completion", "completion", "late_cancel", "late_cancel_reversed"]
 
 
-def test_resolving_without_a_note_is_refused(login, mod, make_session, alice, bob, unchanged):
+def test_resolving_without_a_note_is_refused(mod, make_session, alice, bob, unchanged):
     dispute = _cancelled_and_disputed(make_session, alice, bob)
     with unchanged():
-        response = login(mod).post(change_url(dispute), {"decision": "uphold", "note": "", "absent": ""},
+        response = web_client(mod).post(change_url(dispute), {"decision": "uphold", "note": "", "absent": ""},
                                    follow=True)
     assert "Not saved" in response.content.decode()
     assert Dispute.objects.get().status == "open"

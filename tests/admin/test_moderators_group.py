@@ -2,6 +2,8 @@
 
 from django.contrib.auth.models import Group
 
+from tests.conftest import web_client
+
 from .conftest import change_url
 
 EXPECTED = {
@@ -30,8 +32,8 @@ def test_it_gives_a_member_the_permission_the_services_check(mod, staff):
     assert not staff.has_perm("sessions_app.moderate_wingmansession")
 
 
-def test_it_lets_moderators_find_users_but_not_change_or_delete_them(login, mod, alice, unchanged):
-    client = login(mod)
+def test_it_lets_moderators_find_users_but_not_change_or_delete_them(mod, alice, unchanged):
+    client = web_client(mod)
     found = client.get("/admin/auth/user/", {"q": "alice@example"})
     assert found.status_code == 200
     assert [u.username for u in found.context["cl"].result_list] == ["alice"]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from sessions_app.admin import EstimatedCountPaginator
 from sessions_app.models import WingmanSession
+from tests.conftest import web_client
 
 from ..conftest import on_postgres
 from .conftest import SESSIONS
@@ -42,8 +43,8 @@ def _count_statements(queries) -> list[str]:
 EXPECTED = {"postgresql": 6, "sqlite": 5}
 
 
-def test_it_runs_a_fixed_number_of_queries(login, mod, many_sessions, django_assert_num_queries):
-    client = login(mod)
+def test_it_runs_a_fixed_number_of_queries(mod, many_sessions, django_assert_num_queries):
+    client = web_client(mod)
     client.get(SESSIONS)  # warm the session and the content types
     # (one 10,000-row table for all cases: building it is the slow part)
     for params in ({}, {"status__exact": "completed", "o": "2"}, {"q": "alice", "p": "7"}):
@@ -57,8 +58,8 @@ def test_it_runs_a_fixed_number_of_queries(login, mod, many_sessions, django_ass
         assert response.context["cl"].full_result_count is None
 
 
-def test_it_runs_the_same_queries_for_a_small_table(login, mod, session, django_assert_num_queries):
-    client = login(mod)
+def test_it_runs_the_same_queries_for_a_small_table(mod, session, django_assert_num_queries):
+    client = web_client(mod)
     client.get(SESSIONS)
     with django_assert_num_queries(EXPECTED[connection.vendor] - (1 if on_postgres() else 0)):
         response = client.get(SESSIONS)

@@ -1,34 +1,12 @@
-"""API fixtures: clients authenticated as each named user (JWT); the clean cache per test is tests/conftest.py's."""
+"""API fixtures: the anonymous client and the problem+json check (named clients: tests/conftest.py)."""
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
-
-
-def bearer(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    return client
 
 
 @pytest.fixture
 def anon():
     return APIClient()
-
-
-@pytest.fixture
-def as_alice(alice):
-    return bearer(alice)
-
-
-@pytest.fixture
-def as_bob(bob):
-    return bearer(bob)
-
-
-@pytest.fixture
-def as_carol(carol):
-    return bearer(carol)
 
 
 def assert_problem(response, status: int, code: str | None = None) -> dict:

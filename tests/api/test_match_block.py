@@ -10,8 +10,8 @@ from sessions_app.models import Block, Report, WingmanMatch, WingmanSession
 from .conftest import assert_problem
 
 
-def test_it_blocks_cancels_and_reports(as_alice, match, session, bob):
-    response = as_alice.post(f"/api/matches/{match.pk}/block/", {"reason": "rude", "report": True}, format="json")
+def test_it_blocks_cancels_and_reports(alice_api, match, session, bob):
+    response = alice_api.post(f"/api/matches/{match.pk}/block/", {"reason": "rude", "report": True}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "ended"
     assert WingmanSession.objects.get().cancellation_reason == "blocked"
@@ -19,37 +19,37 @@ def test_it_blocks_cancels_and_reports(as_alice, match, session, bob):
     assert Block.objects.count() == 1
 
 
-def test_the_body_is_optional(as_bob, match, alice):
-    assert as_bob.post(f"/api/matches/{match.pk}/block/").status_code == 200
+def test_the_body_is_optional(bob_api, match, alice):
+    assert bob_api.post(f"/api/matches/{match.pk}/block/").status_code == 200
     assert Block.objects.get().blocked == alice and not Report.objects.exists()
 
 
-def test_scheduling_the_blocked_pair_is_409_blocked(as_alice, as_bob, match, easy_challenge, unchanged):
-    as_alice.post(f"/api/matches/{match.pk}/block/")
+def test_scheduling_the_blocked_pair_is_409_blocked(alice_api, bob_api, match, easy_challenge, unchanged):
+    alice_api.post(f"/api/matches/{match.pk}/block/")
     again = WingmanMatch.objects.create(user1=match.user1, user2=match.user2, status="accepted")
     body = {"match_id": str(again.pk), "venue_name": "Park", "user1_challenge_id": str(easy_challenge.pk),
             "user2_challenge_id": str(easy_challenge.pk),
             "scheduled_time": (timezone.now() + timedelta(days=2)).isoformat()}
     with unchanged():
-        assert_problem(as_bob.post("/api/sessions/", body, format="json"), 409, "blocked")
+        assert_problem(bob_api.post("/api/sessions/", body, format="json"), 409, "blocked")
 
 
-def test_a_repeat_with_the_same_key_replays_and_a_new_one_is_409(as_alice, match, unchanged):
-    first = as_alice.post(f"/api/matches/{match.pk}/block/", HTTP_IDEMPOTENCY_KEY="b-1")
+def test_a_repeat_with_the_same_key_replays_and_a_new_one_is_409(alice_api, match, unchanged):
+    first = alice_api.post(f"/api/matches/{match.pk}/block/", HTTP_IDEMPOTENCY_KEY="b-1")
     with unchanged():
-        again = as_alice.post(f"/api/matches/{match.pk}/block/", HTTP_IDEMPOTENCY_KEY="b-1")
+        again = alice_api.post(f"/api/matches/{match.pk}/block/", HTTP_IDEMPOTENCY_KEY="b-1")
         assert again.status_code == first.status_code == 200
-        assert_problem(as_alice.post(f"/api/matches/{match.pk}/block/"), 409, "already_blocked")
+        assert_problem(alice_api.post(f"/api/matches/{match.pk}/block/"), 409, "already_blocked")
 
 
 @pytest.mark.parametrize("body", [{"report": "yes"}, {"report": 1}, {"reason": 5}, {"reason": "x" * 501}])
-def test_it_refuses_malformed_bodies(as_alice, match, body, unchanged):
+def test_it_refuses_malformed_bodies(alice_api, match, body, unchanged):
     with unchanged():
-        assert_problem(as_alice.post(f"/api/matches/{match.pk}/block/", body, format="json"), 422)
+        assert_problem(alice_api.post(f"/api/matches/{match.pk}/block/", body, format="json"), 422)
 
 
-def test_outsiders_and_unknown_matches(as_carol, match, unchanged):
+def test_outsiders_and_unknown_matches(carol_api, match, unchanged):
     with unchanged():
-        assert_problem(as_carol.post(f"/api/matches/{match.pk}/block/"), 403)
-        assert_problem(as_carol.post("/api/matches/00000000-0000-0000-0000-000000000000/block/"), 404)
-        assert_problem(as_carol.post("/api/matches/nope/block/"), 422)
+        assert_problem(carol_api.post(f"/api/matches/{match.pk}/block/"), 403)
+        assert_problem(carol_api.post("/api/matches/00000000-0000-0000-0000-000000000000/block/"), 404)
+        assert_problem(carol_api.post("/api/matches/nope/block/"), 422)

@@ -9,15 +9,15 @@ from django.utils import timezone
 from sessions_app import services
 
 
-def test_it_exports_the_callers_data(as_bob, alice, bob, match, session, make_session, carol_match, carol):
+def test_it_exports_the_callers_data(bob_api, alice, bob, match, session, make_session, carol_match, carol):
     services.session_reschedule_propose(session_id=session.pk, user=bob,
                                         scheduled_time=timezone.now() + timedelta(days=2))
     cancelled = make_session(starts_in=timedelta(days=5))
     services.session_cancel(session_id=cancelled.pk, user=alice, reason="ill")
     services.session_dispute(session_id=cancelled.pk, user=bob, reason="unfair")
     services.match_block(match_id=carol_match.pk, user=carol, report=True)  # carol's business, not bob's
-    as_bob.post(f"/api/sessions/{session.pk}/reschedule/decline/", HTTP_IDEMPOTENCY_KEY="k-export")
-    response = as_bob.get("/api/me/export/")
+    bob_api.post(f"/api/sessions/{session.pk}/reschedule/decline/", HTTP_IDEMPOTENCY_KEY="k-export")
+    response = bob_api.get("/api/me/export/")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     data = response.json()
@@ -34,21 +34,21 @@ def test_it_exports_the_callers_data(as_bob, alice, bob, match, session, make_se
     assert data["notification_preferences"] == [] and data["calendar_feed"] is None
 
 
-def test_it_exports_notification_choices_and_the_feed(as_alice, alice):
+def test_it_exports_notification_choices_and_the_feed(alice_api, alice):
     from notifications import services as notify
 
     notify.preference_set(user=alice, kind="reminder_24h", email=False)
     notify.calendar_token_rotate(user=alice)
-    data = as_alice.get("/api/me/export/").json()
+    data = alice_api.get("/api/me/export/").json()
     assert data["notification_preferences"] == [{"kind": "reminder_24h", "email": False, "in_app": True}]
     assert data["calendar_feed"]["created_at"]
 
 
-def test_it_costs_a_fixed_number_of_queries(as_alice, alice, make_session):
+def test_it_costs_a_fixed_number_of_queries(alice_api, alice, make_session):
     for day in range(15):
         make_session(starts_in=timedelta(days=day + 1))
     with CaptureQueriesContext(connection) as queries:
-        assert as_alice.get("/api/me/export/").status_code == 200
+        assert alice_api.get("/api/me/export/").status_code == 200
     assert len(queries) <= 17, [q["sql"][:100] for q in queries]  # 3 of them for the notifications app
 
 

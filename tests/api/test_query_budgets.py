@@ -11,8 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from sessions_app import services
-
-from .conftest import bearer
+from tests.conftest import api_client
 
 # (with JWT, with the session cookie and a cold cache). The cookie's worst case adds the
 # django_session row; date filters add the caller's profile (their time zone).
@@ -50,7 +49,7 @@ def cookie_client(user) -> APIClient:
 @pytest.mark.parametrize("auth", ["jwt", "cookie"])
 @pytest.mark.parametrize("path", list(BUDGETS))
 def test_it_stays_within_the_query_budget(busy_alice, alice, auth, path, go_cold):
-    client = bearer(alice) if auth == "jwt" else cookie_client(alice)
+    client = api_client(alice) if auth == "jwt" else cookie_client(alice)
     url = path.format(id=busy_alice.pk)
     go_cold()  # cold: session row, user session and throttles all from scratch
     with CaptureQueriesContext(connection) as queries:
@@ -75,7 +74,7 @@ def test_the_trust_fields_add_no_query(alice, bob, make_session, go_cold):
     services.session_cancel(session_id=disputed.pk, user=alice, reason="ill")
     services.session_dispute(session_id=disputed.pk, user=bob, reason="unfair")
     UserProfile.objects.filter(pk__in=[alice.pk, bob.pk]).update(reliability_percent=90)
-    client = bearer(alice)
+    client = api_client(alice)
     for session, field in ((proposed, "reschedule"), (disputed, "dispute")):
         go_cold()
         for budget in (BUDGETS["/api/sessions/{id}/"][0], 2):  # cold, then the cached copy

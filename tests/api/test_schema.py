@@ -119,10 +119,10 @@ def schema_in_a_fresh_process() -> tuple[bytes, bytes]:
     return first, second
 
 
-def test_it_serves_the_same_schema_bytes_every_time(client, as_alice, session):
+def test_it_serves_the_same_schema_bytes_every_time(client, alice_api, session):
     first = client.get("/api/schema/").content
-    as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "builds the routed view"})
-    as_alice.post(f"/api/sessions/{session.pk}/check-in/")
+    alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "builds the routed view"})
+    alice_api.post(f"/api/sessions/{session.pk}/check-in/")
     assert client.get("/api/schema/").content == first
 
 

@@ -168,12 +168,12 @@ def test_the_api_answers_as_its_schema_says(seeded, in_thread_wsgi, quiet_4xx_lo
     started = time.monotonic()
     with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": HIGH_RATES}):
         schema = schemathesis.openapi.from_wsgi("/api/schema/", in_thread_wsgi, config=config)
-        as_alice = {"Authorization": f"Bearer {AccessToken.for_user(seeded['alice'])}"}
+        alice_api = {"Authorization": f"Bearer {AccessToken.for_user(seeded['alice'])}"}
         as_throwaway = {"Authorization": f"Bearer {AccessToken.for_user(seeded['throwaway'])}"}
         for result in schema.get_all_operations():
             operations += 1
             operation = result.ok()
-            headers = as_throwaway if (operation.method.upper(), operation.path) in DESTRUCTIVE else as_alice
+            headers = as_throwaway if (operation.method.upper(), operation.path) in DESTRUCTIVE else alice_api
             for mode, examples in EXAMPLES.items():
                 exercise(operation, mode, examples, seeded, headers, tally)
     elapsed = time.monotonic() - started

@@ -8,9 +8,9 @@ from rest_framework.test import APIClient
 from .conftest import assert_problem
 
 
-def test_it_answers_503_when_the_database_is_down(as_alice, session):
+def test_it_answers_503_when_the_database_is_down(alice_api, session):
     with mock.patch("sessions_app.selectors.session_get_for_participant", side_effect=OperationalError("down")):
-        response = as_alice.get(f"/api/sessions/{session.pk}/")
+        response = alice_api.get(f"/api/sessions/{session.pk}/")
     assert_problem(response, 503, "service_unavailable")
     assert response["Retry-After"]
 
@@ -24,10 +24,10 @@ def test_it_answers_a_bug_with_a_500_problem(alice, session):
     assert "bug" not in str(body)
 
 
-def test_it_answers_options_with_a_405_problem_not_a_500(as_alice, session):
+def test_it_answers_options_with_a_405_problem_not_a_500(alice_api, session):
     # the OpenAPI schema is the one description of the API; OPTIONS is a verb no route takes
     for path in ("/api/sessions/", f"/api/sessions/{session.pk}/notes/"):
-        response = as_alice.options(path)
+        response = alice_api.options(path)
         assert_problem(response, 405, "method_not_allowed")
         assert "OPTIONS" not in response["Allow"] and response["Allow"]
 

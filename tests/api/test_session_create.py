@@ -20,8 +20,8 @@ def body(match, easy_challenge, hard_challenge):
 
 
 @pytest.mark.parametrize("path", ["/api/sessions/", "/api/session/create"])
-def test_it_schedules_a_session(as_alice, alice, body, path):
-    response = as_alice.post(path, body)
+def test_it_schedules_a_session(alice_api, alice, body, path):
+    response = alice_api.post(path, body)
     assert response.status_code == 201, response.content
     session = WingmanSession.objects.get()
     assert response.json()["id"] == str(session.pk)
@@ -33,9 +33,9 @@ def test_it_schedules_a_session(as_alice, alice, body, path):
     assert UserProfile.objects.get(user=alice).total_sessions == 1
 
 
-def test_it_refuses_an_outsider_scheduling_for_someone_elses_match(as_carol, body, unchanged):
+def test_it_refuses_an_outsider_scheduling_for_someone_elses_match(carol_api, body, unchanged):
     with unchanged():
-        assert_problem(as_carol.post("/api/sessions/", body), 403, "not_participant")
+        assert_problem(carol_api.post("/api/sessions/", body), 403, "not_participant")
 
 
 @pytest.mark.parametrize(
@@ -51,29 +51,29 @@ def test_it_refuses_an_outsider_scheduling_for_someone_elses_match(as_carol, bod
         ("user1_challenge_id", None),
     ],
 )
-def test_it_refuses_malformed_input(as_alice, body, field, value, unchanged):
+def test_it_refuses_malformed_input(alice_api, body, field, value, unchanged):
     body[field] = value
     with unchanged():
-        problem = assert_problem(as_alice.post("/api/sessions/", body), 422, "invalid_input")
+        problem = assert_problem(alice_api.post("/api/sessions/", body), 422, "invalid_input")
     assert field in problem["errors"]
 
 
-def test_it_refuses_unknown_ids_as_malformed(as_alice, body, unchanged):
+def test_it_refuses_unknown_ids_as_malformed(alice_api, body, unchanged):
     body["user2_challenge_id"] = "00000000-0000-0000-0000-000000000000"
     with unchanged():
-        problem = assert_problem(as_alice.post("/api/session/create", body), 422)
+        problem = assert_problem(alice_api.post("/api/session/create", body), 422)
     assert "user2_challenge_id" in problem["errors"]
 
 
-def test_it_refuses_a_time_in_the_past(as_alice, body, unchanged):
+def test_it_refuses_a_time_in_the_past(alice_api, body, unchanged):
     body["scheduled_time"] = (timezone.now() - timedelta(hours=1)).isoformat()
     with unchanged():
-        assert_problem(as_alice.post("/api/sessions/", body), 400, "time_in_past")
+        assert_problem(alice_api.post("/api/sessions/", body), 400, "time_in_past")
 
 
-def test_it_refuses_a_body_that_is_not_an_object(as_alice, db, unchanged):
+def test_it_refuses_a_body_that_is_not_an_object(alice_api, db, unchanged):
     with unchanged():
-        assert_problem(as_alice.post("/api/sessions/", [1, 2]), 422, "invalid_input")
+        assert_problem(alice_api.post("/api/sessions/", [1, 2]), 422, "invalid_input")
 
 
 def test_it_requires_authentication(anon, body, unchanged):

@@ -9,8 +9,8 @@ from sessions_app.cache import session_cache_key
 from .conftest import assert_problem
 
 
-def test_it_returns_the_full_session(as_alice, session, alice, bob):
-    response = as_alice.get(f"/api/sessions/{session.pk}/")
+def test_it_returns_the_full_session(alice_api, session, alice, bob):
+    response = alice_api.get(f"/api/sessions/{session.pk}/")
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == str(session.pk)
@@ -37,62 +37,62 @@ def test_it_returns_the_full_session(as_alice, session, alice, bob):
     assert body["scheduled_time"].endswith("Z") or "+" in body["scheduled_time"]
 
 
-def test_it_answers_the_same_body_on_the_original_path(as_alice, session):
-    canonical = as_alice.get(f"/api/sessions/{session.pk}/")
-    original = as_alice.get(f"/api/session/{session.pk}")
+def test_it_answers_the_same_body_on_the_original_path(alice_api, session):
+    canonical = alice_api.get(f"/api/sessions/{session.pk}/")
+    original = alice_api.get(f"/api/session/{session.pk}")
     assert original.status_code == 200
     assert original.json() == canonical.json()
     assert original["ETag"] == canonical["ETag"]
 
 
-def test_it_sends_etag_and_private_cache_control(as_alice, session):
-    response = as_alice.get(f"/api/sessions/{session.pk}/")
+def test_it_sends_etag_and_private_cache_control(alice_api, session):
+    response = alice_api.get(f"/api/sessions/{session.pk}/")
     assert response["ETag"].startswith(f'"{session.version}-')
     assert "private" in response["Cache-Control"]
     assert "Authorization" in response["Vary"]
 
 
-def test_it_answers_304_to_a_matching_if_none_match(as_alice, session):
-    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
-    response = as_alice.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag)
+def test_it_answers_304_to_a_matching_if_none_match(alice_api, session):
+    etag = alice_api.get(f"/api/sessions/{session.pk}/")["ETag"]
+    response = alice_api.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 304
     assert response.content == b""
     assert response["ETag"] == etag
     assert "private" in response["Cache-Control"]
 
 
-def test_it_answers_200_after_a_change(as_alice, alice, session):
-    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+def test_it_answers_200_after_a_change(alice_api, alice, session):
+    etag = alice_api.get(f"/api/sessions/{session.pk}/")["ETag"]
     services.notes_update(session_id=session.pk, user=alice, notes="Meet at the bar")
-    response = as_alice.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag)
+    response = alice_api.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200
     assert response.json()["notes"] == "Meet at the bar"
     assert response["ETag"] != etag
 
 
-def test_it_never_serves_a_stale_cached_read(as_alice, alice, session):
-    as_alice.get(f"/api/sessions/{session.pk}/")  # warms the cache
+def test_it_never_serves_a_stale_cached_read(alice_api, alice, session):
+    alice_api.get(f"/api/sessions/{session.pk}/")  # warms the cache
     assert cache.get(session_cache_key(session.pk)) is not None
     services.notes_update(session_id=session.pk, user=alice, notes="changed")
-    assert as_alice.get(f"/api/sessions/{session.pk}/").json()["notes"] == "changed"
+    assert alice_api.get(f"/api/sessions/{session.pk}/").json()["notes"] == "changed"
 
 
-def test_it_refuses_an_outsider(as_carol, session, unchanged):
+def test_it_refuses_an_outsider(carol_api, session, unchanged):
     with unchanged():
-        response = as_carol.get(f"/api/sessions/{session.pk}/")
+        response = carol_api.get(f"/api/sessions/{session.pk}/")
     body = assert_problem(response, 403, "not_participant")
     assert "venue" not in str(body).lower() or "Blue Door" not in str(body)
-    assert_problem(as_carol.get(f"/api/session/{session.pk}"), 403, "not_participant")
+    assert_problem(carol_api.get(f"/api/session/{session.pk}"), 403, "not_participant")
 
 
-def test_it_answers_404_for_an_unknown_session(as_alice, db):
-    assert_problem(as_alice.get(f"/api/sessions/{uuid.uuid4()}/"), 404, "not_found")
-    assert_problem(as_alice.get(f"/api/session/{uuid.uuid4()}"), 404, "not_found")
+def test_it_answers_404_for_an_unknown_session(alice_api, db):
+    assert_problem(alice_api.get(f"/api/sessions/{uuid.uuid4()}/"), 404, "not_found")
+    assert_problem(alice_api.get(f"/api/session/{uuid.uuid4()}"), 404, "not_found")
 
 
-def test_it_answers_422_for_a_malformed_id(as_alice, db):
-    assert_problem(as_alice.get("/api/sessions/not-a-uuid/"), 422, "invalid_id")
-    assert_problem(as_alice.get("/api/session/not-a-uuid"), 422, "invalid_id")
+def test_it_answers_422_for_a_malformed_id(alice_api, db):
+    assert_problem(alice_api.get("/api/sessions/not-a-uuid/"), 422, "invalid_id")
+    assert_problem(alice_api.get("/api/session/not-a-uuid"), 422, "invalid_id")
 
 
 def test_it_requires_authentication(anon, session):
@@ -106,11 +106,11 @@ def test_it_refuses_a_bad_token(anon, session):
     assert_problem(anon.get(f"/api/sessions/{session.pk}/"), 401, "token_not_valid")
 
 
-def test_it_reads_with_at_most_4_queries_with_jwt(as_alice, session, django_assert_max_num_queries):
+def test_it_reads_with_at_most_4_queries_with_jwt(alice_api, session, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
-        assert as_alice.get(f"/api/sessions/{session.pk}/").status_code == 200
+        assert alice_api.get(f"/api/sessions/{session.pk}/").status_code == 200
     with django_assert_max_num_queries(4):  # cached
-        assert as_alice.get(f"/api/sessions/{session.pk}/").status_code == 200
+        assert alice_api.get(f"/api/sessions/{session.pk}/").status_code == 200
 
 
 def test_it_reads_with_at_most_4_queries_with_the_session_cookie(client, alice, session, go_cold,
@@ -123,10 +123,10 @@ def test_it_reads_with_at_most_4_queries_with_the_session_cookie(client, alice, 
         assert client.get(f"/api/session/{session.pk}").status_code == 200
 
 
-def test_it_answers_304_within_the_query_budget(as_alice, session, django_assert_max_num_queries):
-    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+def test_it_answers_304_within_the_query_budget(alice_api, session, django_assert_max_num_queries):
+    etag = alice_api.get(f"/api/sessions/{session.pk}/")["ETag"]
     with django_assert_max_num_queries(4):
-        assert as_alice.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert alice_api.get(f"/api/sessions/{session.pk}/", HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
 @override_settings(CACHES={"default": {
@@ -135,13 +135,13 @@ def test_it_answers_304_within_the_query_budget(as_alice, session, django_assert
     "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient", "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": 0.1, "SOCKET_TIMEOUT": 0.1},
 }}, DJANGO_REDIS_IGNORE_EXCEPTIONS=True)
-def test_it_keeps_reading_with_redis_down(as_alice, as_bob, alice, due_session):
-    first = as_alice.get(f"/api/sessions/{due_session.pk}/")
+def test_it_keeps_reading_with_redis_down(alice_api, bob_api, alice, due_session):
+    first = alice_api.get(f"/api/sessions/{due_session.pk}/")
     assert first.status_code == 200
-    response = as_alice.patch(f"/api/sessions/{due_session.pk}/notes/", {"notes": "still works"})
+    response = alice_api.patch(f"/api/sessions/{due_session.pk}/notes/", {"notes": "still works"})
     assert response.status_code == 200
-    assert as_bob.get(f"/api/sessions/{due_session.pk}/").json()["notes"] == "still works"
-    assert as_bob.post(f"/api/sessions/{due_session.pk}/confirm/").status_code == 200
+    assert bob_api.get(f"/api/sessions/{due_session.pk}/").json()["notes"] == "still works"
+    assert bob_api.post(f"/api/sessions/{due_session.pk}/confirm/").status_code == 200
 
 
 def test_it_answers_304_for_a_running_session_as_time_passes(alice, make_session, client):
@@ -192,7 +192,7 @@ def test_it_changes_the_etag_when_check_in_opens_with_time(alice, make_session, 
     assert again.json()["allowed_actions"]["check_in"]["allowed"] is True
 
 
-def test_it_disables_starting_while_a_participant_runs_another_session(as_bob, due_session, alice, dave):
+def test_it_disables_starting_while_a_participant_runs_another_session(bob_api, due_session, alice, dave):
     from sessions_app.models import UserProfile, WingmanMatch
 
     other = WingmanMatch.objects.create(user1=alice, user2=dave, status="accepted")
@@ -201,7 +201,7 @@ def test_it_disables_starting_while_a_participant_runs_another_session(as_bob, d
         status="in_progress", **due_session.snapshot_fields(due_session.user1_challenge, due_session.user2_challenge),
     )
     UserProfile.objects.filter(pk__in=[alice.pk, dave.pk]).update(running_session=running)
-    actions = as_bob.get(f"/api/sessions/{due_session.pk}/").json()["allowed_actions"]
+    actions = bob_api.get(f"/api/sessions/{due_session.pk}/").json()["allowed_actions"]
     assert actions["check_in"]["allowed"] is False
     assert actions["check_in"]["code"] == "another_session_in_progress"
     assert actions["start"]["code"] == "another_session_in_progress"

@@ -7,8 +7,8 @@ from .conftest import assert_problem
 
 
 @pytest.mark.parametrize("path", ["/api/sessions/{}/notes/", "/api/session/{}/notes"])
-def test_it_replaces_the_notes_with_scripts_removed(as_alice, session, path):
-    response = as_alice.patch(path.format(session.pk), {"notes": "Bring <script>alert(1)</script>cards"})
+def test_it_replaces_the_notes_with_scripts_removed(alice_api, session, path):
+    response = alice_api.patch(path.format(session.pk), {"notes": "Bring <script>alert(1)</script>cards"})
     assert response.status_code == 200
     session.refresh_from_db()
     assert "<script>" not in session.notes and "cards" in session.notes
@@ -18,67 +18,67 @@ def test_it_replaces_the_notes_with_scripts_removed(as_alice, session, path):
     assert SessionEvent.objects.filter(kind="notes_updated").count() == 1
 
 
-def test_it_honours_a_matching_if_match(as_alice, session):
-    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
-    response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "one"}, HTTP_IF_MATCH=etag)
+def test_it_honours_a_matching_if_match(alice_api, session):
+    etag = alice_api.get(f"/api/sessions/{session.pk}/")["ETag"]
+    response = alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "one"}, HTTP_IF_MATCH=etag)
     assert response.status_code == 200
-    response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "two"}, HTTP_IF_MATCH="2")
+    response = alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "two"}, HTTP_IF_MATCH="2")
     assert response.status_code == 200
     assert WingmanSession.objects.get().notes == "two"
 
 
-def test_it_answers_412_with_the_current_notes_when_stale(as_alice, as_bob, bob, session, unchanged):
-    etag = as_alice.get(f"/api/sessions/{session.pk}/")["ETag"]
+def test_it_answers_412_with_the_current_notes_when_stale(alice_api, bob_api, bob, session, unchanged):
+    etag = alice_api.get(f"/api/sessions/{session.pk}/")["ETag"]
     services.notes_update(session_id=session.pk, user=bob, notes="Bob's plan")
     with unchanged():
-        response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "mine"}, HTTP_IF_MATCH=etag)
+        response = alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "mine"}, HTTP_IF_MATCH=etag)
     problem = assert_problem(response, 412, "version_mismatch")
     assert problem["current_notes"] == "Bob's plan"
     assert problem["current_version"] == 2
     with unchanged():
-        assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "x"},
+        assert_problem(alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "x"},
                                       HTTP_IF_MATCH='"garbage"'), 412)
 
 
-def test_it_refuses_notes_over_5000_characters(as_alice, session, unchanged):
+def test_it_refuses_notes_over_5000_characters(alice_api, session, unchanged):
     with unchanged():
-        problem = assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "x" * 5001}), 422)
+        problem = assert_problem(alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "x" * 5001}), 422)
     assert "notes" in problem["errors"]
 
 
 @pytest.mark.parametrize("body", [{"notes": 5}, {"notes": None}, {}, {"notes": ["a"]}])
-def test_it_refuses_wrong_types(as_alice, session, body, unchanged):
+def test_it_refuses_wrong_types(alice_api, session, body, unchanged):
     with unchanged():
-        assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", body), 422, "invalid_input")
+        assert_problem(alice_api.patch(f"/api/sessions/{session.pk}/notes/", body), 422, "invalid_input")
 
 
-def test_it_refuses_an_outsider_and_leaks_nothing(as_carol, session, unchanged):
+def test_it_refuses_an_outsider_and_leaks_nothing(carol_api, session, unchanged):
     with unchanged():
-        problem = assert_problem(as_carol.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "hi"},
+        problem = assert_problem(carol_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "hi"},
                                                 HTTP_IF_MATCH="0"), 403, "not_participant")
     assert "current_notes" not in problem
 
 
-def test_it_refuses_a_final_session(as_alice, session, unchanged):
+def test_it_refuses_a_final_session(alice_api, session, unchanged):
     WingmanSession.objects.filter(pk=session.pk).update(status="completed", completed_at=session.scheduled_time)
     with unchanged():
-        assert_problem(as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "late"}), 400, "session_final")
+        assert_problem(alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": "late"}), 400, "session_final")
 
 
-def test_it_refuses_post(as_alice, session, unchanged):
+def test_it_refuses_post(alice_api, session, unchanged):
     with unchanged():
-        response = as_alice.post(f"/api/sessions/{session.pk}/notes/", {"notes": "x"})
+        response = alice_api.post(f"/api/sessions/{session.pk}/notes/", {"notes": "x"})
     assert_problem(response, 405, "method_not_allowed")
     assert "PATCH" in response["Allow"]
 
 
 @pytest.mark.parametrize("text", ["a<b and c>d", "email me <bob@example.com>"])
-def test_it_keeps_plain_text_notes_exactly_as_typed(as_alice, session, text):
-    response = as_alice.patch(f"/api/sessions/{session.pk}/notes/", {"notes": text})
+def test_it_keeps_plain_text_notes_exactly_as_typed(alice_api, session, text):
+    response = alice_api.patch(f"/api/sessions/{session.pk}/notes/", {"notes": text})
     assert response.status_code == 200
     assert response.json()["notes"] == text
     assert WingmanSession.objects.get(pk=session.pk).notes == text
-    assert as_alice.get(f"/api/sessions/{session.pk}/").json()["notes"] == text
+    assert alice_api.get(f"/api/sessions/{session.pk}/").json()["notes"] == text
 
 
 def test_it_shows_plain_text_notes_escaped_in_the_browsable_api(alice, session):

@@ -20,13 +20,13 @@ CONFIRM_RATE = 30
 
 
 @pytest.mark.reliability("fault", "Redis down during write throttling")
-def test_it_throttles_the_31st_confirm_in_a_minute(redis_down, as_alice, make_session, unchanged, record_property):
+def test_it_throttles_the_31st_confirm_in_a_minute(redis_down, alice_api, make_session, unchanged, record_property):
     sessions = [make_session(starts_in=-timedelta(minutes=20 + n)) for n in range(CONFIRM_RATE + 1)]
     started = time.monotonic()
-    answers = [as_alice.post(f"/api/sessions/{s.pk}/confirm/").status_code for s in sessions[:CONFIRM_RATE]]
+    answers = [alice_api.post(f"/api/sessions/{s.pk}/confirm/").status_code for s in sessions[:CONFIRM_RATE]]
     assert answers == [200] * CONFIRM_RATE
     with unchanged():
-        response = as_alice.post(f"/api/sessions/{sessions[-1].pk}/confirm/")
+        response = alice_api.post(f"/api/sessions/{sessions[-1].pk}/confirm/")
     elapsed = time.monotonic() - started
     assert_problem(response, 429, "throttled")
     assert 1 <= int(response["Retry-After"]) <= 60

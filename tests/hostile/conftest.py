@@ -3,8 +3,7 @@ logged-in browser, and the checks every refusal makes."""
 
 import io
 
-from tests.api.conftest import as_alice, assert_problem  # noqa: F401
-from tests.pages.conftest import alice_client  # noqa: F401
+from tests.api.conftest import assert_problem  # noqa: F401
 
 
 def cut_short(body: bytes, announced: int) -> dict:

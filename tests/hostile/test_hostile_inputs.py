@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.api.conftest import bearer
+from tests.conftest import api_client
 
 from .conftest import assert_problem
 
@@ -362,7 +362,7 @@ def world(alice, bob, carol, dave, match, carol_match, session, easy_challenge, 
         return client
 
     return SimpleNamespace(
-        alice=bearer(alice), carol=bearer(carol), anon=APIClient(), csrf_api=browser(alice, csrf=True),
+        alice=api_client(alice), carol=api_client(carol), anon=APIClient(), csrf_api=browser(alice, csrf=True),
         browser=browser(alice), carol_page=browser(carol), anon_page=browser(),
         csrf_page=browser(alice, csrf=True), csrf_anon_page=browser(csrf=True),
         ids={"s": str(session.pk), "m": str(match.pk), "c1": str(easy_challenge.pk), "c2": str(hard_challenge.pk),

@@ -44,57 +44,57 @@ def notes_form(session, notes: str) -> bytes:
 
 
 @pytest.mark.reliability("attack", "truncated request body")
-def test_it_refuses_api_notes_shorter_than_their_content_length(as_alice, session, unchanged):
+def test_it_refuses_api_notes_shorter_than_their_content_length(alice_api, session, unchanged):
     with unchanged():
-        response = api_patch(as_alice, session, **cut_short(NOTES[: len(NOTES) // 2], len(NOTES)))
+        response = api_patch(alice_api, session, **cut_short(NOTES[: len(NOTES) // 2], len(NOTES)))
     assert_problem(response, 400, "incomplete_body")
     assert WingmanSession.objects.get(pk=session.pk).notes == ""
 
 
 @pytest.mark.reliability("attack", "truncated request body")
-def test_it_refuses_page_notes_shorter_than_their_content_length(alice_client, session, unchanged):
+def test_it_refuses_page_notes_shorter_than_their_content_length(alice_web, session, unchanged):
     body = notes_form(session, "Meet at the bar at eight, bring the cards")
     with unchanged():
-        response = page_post(alice_client, session, **cut_short(body[:-12], len(body)))
+        response = page_post(alice_web, session, **cut_short(body[:-12], len(body)))
     page = assert_refused_page(response, 400)
     assert "arrived incomplete" in page and "Notes saved" not in page
 
 
 @pytest.mark.reliability("attack", "truncated request body")
-def test_it_still_saves_a_whole_body(as_alice, alice_client, session):
-    response = api_patch(as_alice, session, **cut_short(NOTES, len(NOTES)))
+def test_it_still_saves_a_whole_body(alice_api, alice_web, session):
+    response = api_patch(alice_api, session, **cut_short(NOTES, len(NOTES)))
     assert response.status_code == 200
     assert WingmanSession.objects.get(pk=session.pk).notes.startswith("Meet at the bar at eight")
     session.refresh_from_db()
     body = notes_form(session, "Whole")
-    response = page_post(alice_client, session, **cut_short(body, len(body)))
+    response = page_post(alice_web, session, **cut_short(body, len(body)))
     assert response.status_code == 302
     assert WingmanSession.objects.get(pk=session.pk).notes == "Whole"
 
 
 @pytest.mark.reliability("attack", "chunked request body")
-def test_it_refuses_chunked_bodies_clearly(as_alice, alice_client, session, unchanged):
+def test_it_refuses_chunked_bodies_clearly(alice_api, alice_web, session, unchanged):
     chunked = {"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input": io.BytesIO(NOTES)}
     with unchanged():
-        response = api_patch(as_alice, session, **chunked)
+        response = api_patch(alice_api, session, **chunked)
         assert_problem(response, 411, "length_required")
         chunked["wsgi.input"] = io.BytesIO(notes_form(session, "x"))
-        page = assert_refused_page(page_post(alice_client, session, **chunked), 411)
+        page = assert_refused_page(page_post(alice_web, session, **chunked), 411)
     assert "chunked" in page
 
 
 @pytest.mark.reliability("attack", "Content-Length not a number")
 @pytest.mark.parametrize("length", ["abc", "-5", "1e3", "0x10"])
-def test_it_refuses_a_content_length_that_is_not_a_number(as_alice, session, unchanged, length):
+def test_it_refuses_a_content_length_that_is_not_a_number(alice_api, session, unchanged, length):
     with unchanged():
-        response = api_patch(as_alice, session, **cut_short(NOTES, 0) | {"CONTENT_LENGTH": length})
+        response = api_patch(alice_api, session, **cut_short(NOTES, 0) | {"CONTENT_LENGTH": length})
     assert_problem(response, 400, "invalid_content_length")
 
 
-def test_it_keeps_the_413_for_oversized_bodies(as_alice, session, unchanged, settings):
+def test_it_keeps_the_413_for_oversized_bodies(alice_api, session, unchanged, settings):
     big = json.dumps({"notes": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}).encode()
     with unchanged():
-        response = api_patch(as_alice, session, **cut_short(big[:100], len(big)))
+        response = api_patch(alice_api, session, **cut_short(big[:100], len(big)))
     assert_problem(response, 413, "payload_too_large")
 
 

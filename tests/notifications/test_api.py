@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from notifications.models import Kind, Notification, Preference
 from sessions_app import services
 from sessions_app.models import UserProfile
-from tests.api.conftest import bearer
+from tests.conftest import api_client
 
 LIST = "/api/notifications/"
 READ = "/api/notifications/read/"
@@ -30,31 +30,31 @@ def unread(user) -> int:
 
 def test_it_lists_the_callers_shown_notifications_newest_first(bobs_inbox, bob, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
-        answer = bearer(bob).get(LIST)
+        answer = api_client(bob).get(LIST)
     assert answer.status_code == 200
     body = answer.json()
     assert (body["count"], body["unread"]) == (4, 4)
     assert [n["kind"] for n in body["results"]] == [Kind.BUDDY_CHECKED_IN] + [Kind.SESSION_SCHEDULED] * 3
     assert all(n["read"] is False for n in body["results"])
-    page = bearer(bob).get(LIST, {"limit": 1, "offset": 1}).json()
+    page = api_client(bob).get(LIST, {"limit": 1, "offset": 1}).json()
     assert [n["id"] for n in page["results"]] == [body["results"][1]["id"]]
 
 
 def test_an_outsider_sees_nothing(bobs_inbox, carol):
-    body = bearer(carol).get(LIST).json()
+    body = api_client(carol).get(LIST).json()
     assert (body["count"], body["unread"], body["results"]) == (0, 0, [])
 
 
 def test_it_marks_some_read(bobs_inbox, bob):
-    ids = [n["id"] for n in bearer(bob).get(LIST).json()["results"][:2]]
-    answer = bearer(bob).post(READ, {"ids": ids}, format="json")
+    ids = [n["id"] for n in api_client(bob).get(LIST).json()["results"][:2]]
+    answer = api_client(bob).post(READ, {"ids": ids}, format="json")
     assert (answer.status_code, answer.json()) == (200, {"unread": 2})
     assert set(Notification.objects.filter(read_at__isnull=False).values_list("pk", flat=True)) == set(ids)
     assert unread(bob) == 2
 
 
 def test_it_marks_all_read(bobs_inbox, bob):
-    answer = bearer(bob).post(READ, {"all": True}, format="json")
+    answer = api_client(bob).post(READ, {"all": True}, format="json")
     assert answer.json() == {"unread": 0} and unread(bob) == 0
     assert not Notification.objects.filter(recipient=bob, shown_at__isnull=False, read_at__isnull=True).exists()
 
@@ -62,7 +62,7 @@ def test_it_marks_all_read(bobs_inbox, bob):
 def test_nobody_marks_anothers_notifications(bobs_inbox, bob, carol, unchanged):
     ids = list(Notification.objects.filter(recipient=bob).values_list("pk", flat=True))
     before = list(Notification.objects.order_by("pk").values("pk", "read_at"))
-    answer = bearer(carol).post(READ, {"ids": ids}, format="json")
+    answer = api_client(carol).post(READ, {"ids": ids}, format="json")
     assert answer.json() == {"unread": 0}
     assert list(Notification.objects.order_by("pk").values("pk", "read_at")) == before and unread(bob) == 4
 
@@ -71,7 +71,7 @@ def test_nobody_marks_anothers_notifications(bobs_inbox, bob, carol, unchanged):
 def test_a_malformed_body_is_a_problem_and_changes_nothing(bobs_inbox, bob, body, unchanged):
     before = list(Notification.objects.order_by("pk").values("pk", "read_at"))
     with unchanged():
-        answer = bearer(bob).post(READ, body, format="json")
+        answer = api_client(bob).post(READ, body, format="json")
     assert answer.status_code in (400, 422) and answer["Content-Type"] == "application/problem+json"
     assert "code" in answer.json()
     assert list(Notification.objects.order_by("pk").values("pk", "read_at")) == before
@@ -84,9 +84,9 @@ def test_anonymous_callers_are_refused(bobs_inbox):
 
 
 def test_settings_list_every_kind_and_patch_switches_channels(bob, schedule):
-    body = bearer(bob).get(SETTINGS).json()
+    body = api_client(bob).get(SETTINGS).json()
     assert {row["kind"] for row in body} == set(Kind.values) and all(r["email"] and r["in_app"] for r in body)
-    answer = bearer(bob).patch(SETTINGS, [{"kind": "reminder_1h", "email": False}], format="json")
+    answer = api_client(bob).patch(SETTINGS, [{"kind": "reminder_1h", "email": False}], format="json")
     assert answer.status_code == 200
     assert [r for r in answer.json() if r["kind"] == "reminder_1h"][0] == {
         "kind": "reminder_1h", "label": "Reminder an hour before", "email": False, "in_app": True}
@@ -97,7 +97,7 @@ def test_settings_list_every_kind_and_patch_switches_channels(bob, schedule):
 
 
 def test_settings_refuse_an_unknown_kind(bob, unchanged):
-    answer = bearer(bob).patch(SETTINGS, [{"kind": "spam", "email": False}], format="json")
+    answer = api_client(bob).patch(SETTINGS, [{"kind": "spam", "email": False}], format="json")
     assert answer.status_code in (400, 422) and answer["Content-Type"] == "application/problem+json"
     assert not Preference.objects.exists()
 

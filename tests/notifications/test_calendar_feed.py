@@ -6,7 +6,7 @@ from icalendar import Calendar
 
 from notifications.models import CalendarToken
 from sessions_app import services
-from tests.api.conftest import bearer
+from tests.conftest import api_client
 
 ROTATE = "/api/me/calendar-token/"
 
@@ -16,7 +16,7 @@ def test_it_serves_the_users_sessions_from_30_days_back_without_login(make_sessi
     make_session(starts_in=-timedelta(days=31))  # too old for the feed
     upcoming = make_session(starts_in=timedelta(days=2))
     services.session_cancel_by_moderator(session_id=upcoming.pk, moderator=mod, reason="Venue closed")
-    answer = bearer(alice).post(ROTATE)
+    answer = api_client(alice).post(ROTATE)
     assert answer.status_code == 201
     url, token = answer.json()["url"], answer.json()["token"]
     assert len(token) >= 40 and url.endswith(f"/calendar/{token}.ics")
@@ -34,8 +34,8 @@ def test_it_serves_the_users_sessions_from_30_days_back_without_login(make_sessi
 
 
 def test_a_rotated_token_retires_the_old_url(session, alice, client):
-    old = bearer(alice).post(ROTATE).json()["token"]
-    new = bearer(alice).post(ROTATE).json()["token"]
+    old = api_client(alice).post(ROTATE).json()["token"]
+    new = api_client(alice).post(ROTATE).json()["token"]
     assert client.get(f"/calendar/{old}.ics").status_code == 404
     assert client.get(f"/calendar/{new}.ics").status_code == 200
     assert CalendarToken.objects.count() == 1

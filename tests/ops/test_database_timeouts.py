@@ -17,10 +17,9 @@ import pytest
 from django.db import connection
 
 from sessions_app.models import WingmanSession
-from tests.api.conftest import assert_problem, bearer
-from tests.conftest import on_postgres, require_or_skip
+from tests.api.conftest import assert_problem
+from tests.conftest import api_client, on_postgres, require_or_skip, web_client
 from tests.faults.conftest import RowLock
-from tests.pages.conftest import client_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_OPTIONS = ("import json; from django.conf import settings; "
@@ -75,7 +74,7 @@ def locked_session(due_session):
 def test_it_answers_a_lock_timeout_on_the_api_with_a_quick_503(alice, locked_session, unchanged):
     with unchanged():
         started = time.monotonic()
-        response = bearer(alice).post(f"/api/sessions/{locked_session.pk}/confirm/", HTTP_IDEMPOTENCY_KEY="k")
+        response = api_client(alice).post(f"/api/sessions/{locked_session.pk}/confirm/", HTTP_IDEMPOTENCY_KEY="k")
         elapsed = time.monotonic() - started
     problem = assert_problem(response, 503, "database_busy")
     assert response["Retry-After"] == "2"
@@ -87,7 +86,7 @@ def test_it_answers_a_lock_timeout_on_the_api_with_a_quick_503(alice, locked_ses
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_answers_a_lock_timeout_on_a_page_with_the_busy_page(bob, locked_session, unchanged):
-    client = client_for(bob)
+    client = web_client(bob)
     with unchanged():
         response = client.post(f"/sessions/{locked_session.pk}/confirm/")
     assert response.status_code == 503

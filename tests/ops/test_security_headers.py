@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from tests.api.conftest import bearer
-from tests.pages.conftest import client_for
+from tests.conftest import api_client, web_client
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -47,7 +46,7 @@ def page_paths(session):
 
 
 def test_it_sends_the_strict_policy_on_every_page(alice, page_paths):
-    client = client_for(alice)
+    client = web_client(alice)
     for path in page_paths:
         response = client.get(path)
         assert response.status_code in (200, 404), path
@@ -59,7 +58,7 @@ def test_it_sends_the_strict_policy_on_every_page(alice, page_paths):
 
 
 def test_it_sends_the_strict_policy_on_htmx_fragments(alice, session):
-    response = client_for(alice).get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
+    response = web_client(alice).get(f"/sessions/{session.pk}/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "<html" not in response.content.decode()
     assert policy(response) == STRICT
@@ -67,7 +66,7 @@ def test_it_sends_the_strict_policy_on_htmx_fragments(alice, session):
 
 def test_it_sends_the_strict_policy_on_the_admin(mod, session):
     assert policy(Client().get("/admin/login/")) == STRICT
-    client = client_for(mod)
+    client = web_client(mod)
     for path in ("/admin/", "/admin/sessions_app/wingmansession/",
                  f"/admin/sessions_app/wingmansession/{session.pk}/change/"):
         response = client.get(path)
@@ -77,8 +76,8 @@ def test_it_sends_the_strict_policy_on_the_admin(mod, session):
 
 def test_it_sends_the_strict_policy_on_api_answers(alice, session):
     for response in (
-        bearer(alice).get(f"/api/sessions/{session.pk}/"),
-        bearer(alice).get("/api/me/"),
+        api_client(alice).get(f"/api/sessions/{session.pk}/"),
+        api_client(alice).get("/api/me/"),
         Client().get("/api/me/"),  # a problem+json 401
         Client().get("/api/no-such-thing/"),
     ):
@@ -88,7 +87,7 @@ def test_it_sends_the_strict_policy_on_api_answers(alice, session):
 
 
 def test_it_allows_style_attributes_only_on_the_browsable_api(alice, session):
-    client = client_for(alice)
+    client = web_client(alice)
     for path in ("/api/me/", f"/api/sessions/{session.pk}/"):
         response = client.get(path, HTTP_ACCEPT="text/html")
         assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), path

@@ -14,7 +14,7 @@ DROPPED = OperationalError("server closed the connection unexpectedly")
 
 
 @pytest.fixture
-def bob_client(bob):
+def bob_web(bob):
     client = Client(raise_request_exception=False)  # a 500 must show as a 500 here, not as an exception
     client.force_login(bob)
     return client
@@ -29,27 +29,27 @@ def assert_try_again_page(response) -> str:
     return page
 
 
-def test_it_answers_a_confirm_post_with_the_try_again_page(bob_client, due_session, unchanged):
+def test_it_answers_a_confirm_post_with_the_try_again_page(bob_web, due_session, unchanged):
     with unchanged(), mock.patch("sessions_app.services.session_confirm", side_effect=DROPPED):
-        assert_try_again_page(bob_client.post(f"/sessions/{due_session.pk}/confirm/"))
+        assert_try_again_page(bob_web.post(f"/sessions/{due_session.pk}/confirm/"))
 
 
-def test_it_answers_a_notes_post_with_the_try_again_page(bob_client, session, unchanged):
+def test_it_answers_a_notes_post_with_the_try_again_page(bob_web, session, unchanged):
     form = {"notes": "meet at the bar", "expected_version": session.version}
     with unchanged(), mock.patch("sessions_app.services.notes_update", side_effect=DROPPED):
-        assert_try_again_page(bob_client.post(f"/sessions/{session.pk}/notes/", form))
-        assert_try_again_page(bob_client.post(f"/sessions/{session.pk}/notes/", form, **HTMX))
+        assert_try_again_page(bob_web.post(f"/sessions/{session.pk}/notes/", form))
+        assert_try_again_page(bob_web.post(f"/sessions/{session.pk}/notes/", form, **HTMX))
 
 
-def test_it_answers_a_page_read_with_the_try_again_page(bob_client, session):
+def test_it_answers_a_page_read_with_the_try_again_page(bob_web, session):
     with mock.patch("sessions_app.selectors.session_get_for_participant", side_effect=DROPPED):
-        assert_try_again_page(bob_client.get(f"/sessions/{session.pk}/"))
+        assert_try_again_page(bob_web.get(f"/sessions/{session.pk}/"))
 
 
-def test_it_still_answers_a_bug_with_the_500_page(bob_client, session, settings):
+def test_it_still_answers_a_bug_with_the_500_page(bob_web, session, settings):
     settings.DEBUG = False
     with mock.patch("sessions_app.selectors.session_get_for_participant", side_effect=RuntimeError("bug")):
-        response = bob_client.get(f"/sessions/{session.pk}/")
+        response = bob_web.get(f"/sessions/{session.pk}/")
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
 

@@ -35,12 +35,12 @@ def test_it_needs_csrf_to_log_in(alice):
     assert "_auth_user_id" not in client.session
 
 
-def test_it_logs_out_with_post_only(alice_client):
-    assert alice_client.get("/accounts/logout/").status_code == 405
-    response = alice_client.post("/accounts/logout/")
+def test_it_logs_out_with_post_only(alice_web):
+    assert alice_web.get("/accounts/logout/").status_code == 405
+    response = alice_web.post("/accounts/logout/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/"
-    assert alice_client.get("/").status_code == 302
+    assert alice_web.get("/").status_code == 302
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -16,51 +16,51 @@ def _local(hours: int, zone: str) -> tuple[str, datetime]:
     return local.strftime("%Y-%m-%dT%H:%M"), local
 
 
-def test_it_proposes_in_the_viewers_time_zone_without_javascript(alice_client, session):
+def test_it_proposes_in_the_viewers_time_zone_without_javascript(alice_web, session):
     picked, meant = _local(30, "Europe/Berlin")  # alice's zone
-    response = alice_client.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": picked,
+    response = alice_web.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": picked,
                                                                          "venue_name": "Green Park"})
     assert response.status_code == 302
     row = WingmanSession.objects.get()
     assert row.reschedule_time == meant
     assert row.reschedule_venue_name == "Green Park"
-    page = alice_client.get(f"/sessions/{session.pk}/").content.decode()
+    page = alice_web.get(f"/sessions/{session.pk}/").content.decode()
     assert "You proposed" in page and "Withdraw your proposal" in page
 
 
-def test_the_buddy_sees_it_in_the_polled_panel_and_accepts_with_one_click(alice_client, bob_client, session):
+def test_the_buddy_sees_it_in_the_polled_panel_and_accepts_with_one_click(alice_web, bob_web, session):
     picked, meant = _local(30, "Europe/Berlin")
-    alice_client.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": picked})
-    panel = bob_client.get(f"/sessions/{session.pk}/", **HTMX).content.decode()
+    alice_web.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": picked})
+    panel = bob_web.get(f"/sessions/{session.pk}/", **HTMX).content.decode()
     assert "Alice proposes" in panel and "Accept the new time" in panel
     assert meant.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") in panel  # bob's zone
-    answered = bob_client.post(f"/sessions/{session.pk}/reschedule-accept/", **HTMX)
+    answered = bob_web.post(f"/sessions/{session.pk}/reschedule-accept/", **HTMX)
     assert answered.status_code == 200
     assert "the session has moved" in answered.content.decode()
     assert WingmanSession.objects.get().scheduled_time == meant
 
 
-def test_a_refused_proposal_shows_a_message_and_changes_nothing(alice_client, session, unchanged):
+def test_a_refused_proposal_shows_a_message_and_changes_nothing(alice_web, session, unchanged):
     with unchanged():
-        response = alice_client.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": "not a time"},
+        response = alice_web.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": "not a time"},
                                      **HTMX)
     assert response.status_code == 200
     assert "Enter a valid date/time" in response.content.decode()
     with unchanged():
-        response = alice_client.post(f"/sessions/{session.pk}/reschedule/",
+        response = alice_web.post(f"/sessions/{session.pk}/reschedule/",
                                      {"scheduled_time": _local(-3, "Europe/Berlin")[0]}, follow=True)
     assert "The scheduled time must be in the future." in response.content.decode()
 
 
-def test_the_buddy_declines(alice_client, bob_client, session):
-    alice_client.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": _local(30, "Europe/Berlin")[0]})
-    response = bob_client.post(f"/sessions/{session.pk}/reschedule-decline/", follow=True)
+def test_the_buddy_declines(alice_web, bob_web, session):
+    alice_web.post(f"/sessions/{session.pk}/reschedule/", {"scheduled_time": _local(30, "Europe/Berlin")[0]})
+    response = bob_web.post(f"/sessions/{session.pk}/reschedule-decline/", follow=True)
     assert "off the table" in response.content.decode()
     assert WingmanSession.objects.get().reschedule_proposed_by_id is None
 
 
-def test_outsiders_get_the_403_page(carol_client, session, unchanged):
+def test_outsiders_get_the_403_page(carol_web, session, unchanged):
     with unchanged():
-        response = carol_client.post(f"/sessions/{session.pk}/reschedule/",
+        response = carol_web.post(f"/sessions/{session.pk}/reschedule/",
                                      {"scheduled_time": _local(30, "UTC")[0]})
     assert response.status_code == 403
