@@ -91,7 +91,8 @@ SESSION_COLUMNS = """
     user1_challenge_title, user1_challenge_description, user1_challenge_difficulty, user1_challenge_points,
     user2_challenge_title, user2_challenge_description, user2_challenge_difficulty, user2_challenge_points,
     user1_checked_in_at, user2_checked_in_at, started_at, running_since, paused_at, active_seconds,
-    cancelled_at, cancelled_by_id, cancellation_reason, cancellation_penalty, no_show_user_id
+    cancelled_at, cancelled_by_id, cancellation_reason, cancellation_penalty, no_show_user_id,
+    reschedule_venue_name, user1_disputed, user2_disputed, finished_at
 """
 
 # g: session number; m: match number (users 2m-1 and 2m); t: scheduled time; s: status.
@@ -126,7 +127,8 @@ SELECT sid, mid, 2 * m - 1, 2 * m,
     CASE WHEN s = 'cancelled' THEN t - interval '1 day' END, CASE WHEN s = 'cancelled' THEN 2 * m - 1 END,
     CASE WHEN s = 'cancelled' THEN 'Plans changed' ELSE '' END,
     CASE WHEN s = 'cancelled' AND g % 5 = 0 THEN (c1.points + 1) / 2 ELSE 0 END,
-    CASE WHEN s = 'no_show' THEN 2 * m END
+    CASE WHEN s = 'no_show' THEN 2 * m END,
+    '', false, false, CASE WHEN s IN ('completed', 'cancelled', 'no_show') THEN t + interval '1 hour' END
 FROM planned
 JOIN approach_challenges c1 ON c1.id = planned.c1
 JOIN approach_challenges c2 ON c2.id = planned.c2
@@ -140,7 +142,7 @@ SELECT md5(seed)::uuid, md5('m' || m)::uuid, 2 * m - 1, 2 * m,
     c1.id, c2.id, venue, t, s, NULL, false, false, '', t - interval '1 day', now(), 2,
     c1.title, c1.description, c1.difficulty, c1.points, c2.title, c2.description, c2.difficulty, c2.points,
     CASE WHEN s = 'in_progress' THEN t END, NULL, CASE WHEN s = 'in_progress' THEN t END,
-    CASE WHEN s = 'in_progress' THEN t END, NULL, 0, NULL, NULL, '', 0, NULL
+    CASE WHEN s = 'in_progress' THEN t END, NULL, 0, NULL, NULL, '', 0, NULL, '', false, false, NULL
 FROM (
     SELECT '{LIVE_SESSION}' AS seed, 1 AS m, now() - interval '5 minutes' AS t, 'in_progress' AS s,
         'Corner Coffee House' AS venue
@@ -166,9 +168,9 @@ FILL = [
         SELECT setval(pg_get_serial_sequence('auth_user', 'id'), {USERS});
         INSERT INTO user_profiles (user_id, display_name, timezone, reputation, completed_sessions,
             no_show_count, total_sessions, cancelled_sessions, no_show_sessions, total_active_seconds,
-            streak_weeks, streak_last_week)
+            streak_weeks, streak_last_week, notifications_unread, booking_limit_waived)
         SELECT u, 'Bench user ' || u, (ARRAY['UTC', 'Europe/Berlin', 'America/New_York'])[1 + u % 3],
-               0, 0, 0, 0, 0, 0, 0, 0, NULL
+               0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, false
         FROM generate_series(1, {USERS}) AS u;
     """),
     ("challenges and matches", f"""
