@@ -25,11 +25,11 @@ def seeded_uuid(seed: str) -> uuid.UUID:
 
 
 def access_token(user_id: int) -> str:
-    from rest_framework_simplejwt.settings import api_settings
+    from django.contrib.auth import get_user_model
     from rest_framework_simplejwt.tokens import AccessToken
 
-    token = AccessToken()
-    token[api_settings.USER_ID_CLAIM] = str(user_id)
+    # for_user puts in every claim authentication checks (the password-change revocation claim too).
+    token = AccessToken.for_user(get_user_model().objects.get(pk=user_id))
     token.set_exp(lifetime=TOKEN_LIFETIME)
     return str(token)
 
@@ -44,7 +44,8 @@ def session_cookie(user_id: int) -> str:
     user = get_user_model().objects.get(pk=user_id)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend a password login records (the login-limit backend in front of it only refuses).
+    store[BACKEND_SESSION_KEY] = next(path for path in settings.AUTHENTICATION_BACKENDS if not path.startswith("axes."))
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
