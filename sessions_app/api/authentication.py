@@ -9,17 +9,37 @@ from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from ..selectors import user_with_profile
+
 
 class _UsersWithProfile:
-    """The part of a user model JWTAuthentication.get_user uses, with the profile joined in."""
+    """The part of a user model JWTAuthentication.get_user uses: the user with the profile.
+
+    ``get`` is selectors.user_with_profile: no query while Redis holds a
+    current copy, which every change to the user (a new password, a
+    deactivation) makes stale before it commits, so simplejwt's checks of
+    ``is_active`` and of the password claim (CHECK_REVOKE_TOKEN) still see
+    the committed user.
+    """
+
+    class _Manager:
+        def __init__(self, model):
+            self.model = model
+
+        def get(self, **lookup):
+            (user_id,) = lookup.values()
+            user = user_with_profile(user_id)
+            if user is None:
+                raise self.model.DoesNotExist
+            return user
 
     def __init__(self, model):
-        self.objects = model._default_manager.select_related("profile")
+        self.objects = self._Manager(model)
         self.DoesNotExist = model.DoesNotExist
 
 
 class ProfileJWTAuthentication(JWTAuthentication):
-    """simplejwt's bearer authentication, loading the profile in the same query as the user."""
+    """simplejwt's bearer authentication, loading the user with the profile (or its current copy)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
