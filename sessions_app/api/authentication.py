@@ -4,10 +4,16 @@ JWT bearer tokens (simplejwt) for apps and scripts, the session cookie with
 CSRF for the browser, and in development only the X-Test-User-ID header.
 """
 
+import threading
+from collections import OrderedDict
+
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from ..selectors import user_with_profile
 
@@ -39,11 +45,48 @@ class _UsersWithProfile:
 
 
 class ProfileJWTAuthentication(JWTAuthentication):
-    """simplejwt's bearer authentication, loading the user with the profile (or its current copy)."""
+    """simplejwt's bearer authentication, loading the user with the profile (or its current copy).
+
+    A token whose signature and claims this process has checked once is kept
+    (``VALIDATED_TOKENS_KEPT`` of them, the least recently used dropped) and
+    only its expiry is checked again: an API client sends the same token on
+    every request until it expires, and decoding it again cost more than
+    answering a 304. What revokes a token (a new password, a deactivated
+    user) is checked against the user on every request, as before.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.user_model = _UsersWithProfile(get_user_model())
+
+    def get_validated_token(self, raw_token: bytes):
+        with _validated_lock:
+            token = _validated.get(raw_token)
+            if token is not None:
+                _validated.move_to_end(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+            except TokenError as error:
+                with _validated_lock:
+                    _validated.pop(raw_token, None)
+                raise InvalidToken({  # simplejwt's own answer for an expired token
+                    "detail": _("Given token not valid for any token type"),
+                    "messages": [{"token_class": type(token).__name__, "token_type": token.token_type,
+                                  "message": error.args[0]}],
+                }) from None
+            return token
+        token = super().get_validated_token(raw_token)
+        with _validated_lock:
+            _validated[raw_token] = token
+            while len(_validated) > VALIDATED_TOKENS_KEPT:
+                _validated.popitem(last=False)
+        return token
+
+
+VALIDATED_TOKENS_KEPT = 10_000
+_validated: OrderedDict = OrderedDict()  # raw token -> its validated AccessToken, per process
+_validated_lock = threading.Lock()  # gunicorn's gthread workers share it between threads
 
 
 class TestUserHeaderAuthentication(authentication.BaseAuthentication):
