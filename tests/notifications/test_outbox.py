@@ -121,6 +121,16 @@ def test_it_respects_the_recipients_preferences(schedule, bob):
         n.recipient for n in rows(kind=Kind.REMINDER_24H)]
 
 
+def test_an_in_app_only_notification_due_now_is_shown_and_its_mail_skipped(schedule, bob):
+    notify.preference_set(user=bob, kind=Kind.SESSION_SCHEDULED, email=False)
+    schedule()
+    [told] = rows(kind=Kind.SESSION_SCHEDULED)
+    assert (told.status, told.last_error, told.email, told.emailed_at) == (
+        Status.SKIPPED, "e-mail is off for this kind", False, None)
+    assert told.shown_at is not None and told.finished_at is not None
+    assert unread(bob) == 1
+
+
 def test_a_second_identical_reminder_is_not_written(schedule, bob):
     session = schedule()
     before = Notification.objects.count()
