@@ -1,5 +1,6 @@
 """The outbox rows each session change writes, in its own transaction."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -108,6 +109,22 @@ def test_a_move_supersedes_the_old_reminders_and_plans_new_ones(schedule, alice,
     fresh = rows(kind=Kind.REMINDER_1H, status=Status.PENDING)
     assert {n.due_at for n in fresh} == {session.scheduled_time - timedelta(hours=1)}
     assert [n.recipient for n in rows(kind=Kind.SESSION_RESCHEDULED)] == [bob]
+
+
+def test_a_move_supersedes_a_claimed_reminder_unless_its_mail_has_started(schedule, alice, bob):
+    session = schedule()
+    now = timezone.now()
+    claimed, started = rows(kind=Kind.REMINDER_24H)
+    Notification.objects.filter(pk=claimed.pk).update(status=Status.SENDING, claim=uuid.uuid4())
+    Notification.objects.filter(pk=started.pk).update(status=Status.SENDING, claim=uuid.uuid4(), smtp_started_at=now)
+    session.scheduled_time += timedelta(days=1)
+    session.version += 1
+    session.save()
+    notify.notify_session_rescheduled(session=session, actor=alice)
+    claimed.refresh_from_db()
+    started.refresh_from_db()
+    assert (claimed.status, claimed.last_error) == (Status.SUPERSEDED, "the session was moved")
+    assert started.status == Status.SENDING  # it may be at the server already: its worker records the outcome
 
 
 def test_it_respects_the_recipients_preferences(schedule, bob):
