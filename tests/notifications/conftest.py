@@ -4,6 +4,7 @@ schedule sessions through the real service."""
 import asyncio
 import socket
 import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -40,6 +41,7 @@ class Inbox:
 
     def __init__(self):
         self.messages = []
+        self.received_at = []  # time.time() of each message, in the same order
         self.lock = threading.Lock()
         self.hold = None
 
@@ -53,6 +55,7 @@ class Inbox:
         with self.lock:
             message = message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append((list(envelope.rcpt_tos), message))
+            self.received_at.append(time.time())
         if self.hold and self.hold.stage == "DATA":
             await self.hold.wait()
         return "250 Message accepted for delivery"
