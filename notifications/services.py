@@ -58,8 +58,7 @@ REMINDER_OFFSETS = {
 # The SMTP replies that say for certain the message was not accepted: safe to try again.
 NOT_DELIVERED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
                  smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)
-
-
+# Why a row ends "skipped" (kept in its last_error, shown in the admin).
 NO_EMAIL_WANTED = "e-mail is off for this kind"
 NO_ADDRESS = "the recipient has no e-mail address"
 
