@@ -9,6 +9,7 @@ to tell pages and API clients what the viewer may do now, and why not.
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import Conflict, DomainError, InvalidInput, NotParticipant, RuleViolation
@@ -380,6 +381,52 @@ def allowed_actions(session: WingmanSession, user, now: datetime) -> dict[str, d
         else:
             result[action] = {"allowed": True, "code": None, "reason": None}
     return result
+
+
+
+# --- the viewer's next step ----------------------------------------------------------------------
+
+# The actions that move a session on, most pressing first: the buddy waiting for an answer to a new
+# time, then being there, carrying on after a pause, confirming the buddy, starting without a check-in.
+NEXT_ACTIONS = ("accept_reschedule", "check_in", "resume", "confirm", "start")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the viewer should do now: ``action`` is an allowed action (see NEXT_ACTIONS), or None while
+    the viewer waits; ``kind`` names the step (the action, or what is awaited); ``at`` is when a wait
+    ends, when that is known; ``reason`` is the rule's word on why the awaited action is not open yet."""
+
+    kind: str
+    action: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+
+def next_action(session: WingmanSession, user, now: datetime, allowed: dict | None = None) -> NextStep | None:
+    """The one step that moves this session on for ``user``, from the same checks as allowed_actions.
+
+    None for a session that can no longer change, or for someone outside it. While nothing can be done,
+    the step says what the viewer waits for: check-in to open, the buddy's answer to the viewer's new
+    time, the buddy's confirmation, or (``wait``) an action refused for another reason, given.
+    """
+    role = session.role_of(user)
+    if role is None or session.is_final:
+        return None
+    allowed = allowed or allowed_actions(session, user, now)
+    confirmed_buddy = session.is_confirmed(buddy_of(role))
+    for action in NEXT_ACTIONS:
+        # Once the viewer has confirmed the buddy, checking in or starting no longer moves anything on.
+        if allowed[action]["allowed"] and not (confirmed_buddy and action in ("check_in", "start")):
+            return NextStep(kind=action, action=action)
+    if pending_reschedule(session, now) and session.reschedule_proposed_by_id == user.pk:
+        return NextStep(kind="wait_reschedule_answer")
+    if allowed["check_in"]["code"] == "check_in_not_open":
+        return NextStep(kind="wait_check_in", at=check_in_opens_at(session), reason=allowed["check_in"]["reason"])
+    if confirmed_buddy:
+        return NextStep(kind="wait_buddy_confirm")
+    refused = allowed["confirm" if session.checked_in_at(role) else "check_in"]
+    return NextStep(kind="wait", reason=refused["reason"])
 
 
 def reputation_preview(session: WingmanSession, now: datetime) -> dict[str, int]:
