@@ -3,6 +3,7 @@ actions below it, the ones that are not open listed quietly with their reasons; 
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -41,7 +42,7 @@ def test_it_lists_what_cannot_be_done_quietly_with_the_reasons(alice_web, sessio
     html = page(alice_web, session)
     step = next_step(html)
     assert 'data-step="wait_check_in"' in step and primary_actions(html) == []
-    local = (session.scheduled_time - timedelta(minutes=30)).astimezone(timezone.get_fixed_timezone(60))
+    local = (session.scheduled_time - timedelta(minutes=30)).astimezone(ZoneInfo("Europe/Berlin"))
     assert f"Check-in opens at <time datetime=\"{local.isoformat()}\">{local:%H:%M}</time>" in step
     assert "disabled" not in html[html.index('<section id="session-panel"'):html.index('id="notes"')]
     others = step[step.index('data-testid="other-actions"'):]
