@@ -35,6 +35,10 @@ DISPLAY_NAME_MAX_LENGTH = 100
 # doing: no penalty, no dispute).
 BLOCKED_REASON = "blocked"
 ERASED_REASON = "erased"
+# seed_demo's own open sessions, withdrawn by the system when it refreshes the demo relative to now.
+DEMO_REFRESHED_REASON = "demo refreshed"
+# The system's cancellations that are nobody's doing: no penalty, nothing to dispute.
+SYSTEM_WITHDRAWAL_REASONS = (BLOCKED_REASON, ERASED_REASON, DEMO_REFRESHED_REASON)
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -107,6 +111,12 @@ def ended_by_block_or_erasure(session: WingmanSession) -> bool:
     """Cancelled by the system because one participant blocked the other (match_block) or left (user_erase)."""
     return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
             and session.cancellation_reason in (BLOCKED_REASON, ERASED_REASON))
+
+
+def withdrawn_by_system(session: WingmanSession) -> bool:
+    """Cancelled by the system for nobody's doing: a block, an account erasure or a demo refresh."""
+    return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
+            and session.cancellation_reason in SYSTEM_WITHDRAWAL_REASONS)
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -283,13 +293,14 @@ def dispute_closes_at(session: WingmanSession) -> datetime | None:
 def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     """Each participant may contest a final outcome once, within 72 hours, while no other dispute is open.
 
-    Sessions cancelled by a block are nobody's doing and cannot be disputed.
+    Sessions the system withdrew (a block, a closed account, a demo refresh) are nobody's doing and cannot
+    be disputed.
     """
     if not session.is_final:
         raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
-    if ended_by_block_or_erasure(session):
-        raise RuleViolation("A session cancelled by a block or a closed account cannot be disputed.",
-                            code="not_disputable")
+    if withdrawn_by_system(session):
+        raise RuleViolation("A session cancelled by a block, a closed account or a demo refresh cannot be "
+                            "disputed.", code="not_disputable")
     if session.has_disputed(role):
         raise Conflict("You have already disputed this session.", code="already_disputed")
     dispute = session.current_dispute
@@ -331,6 +342,14 @@ def check_no_show(session: WingmanSession, role: str, now: datetime) -> None:
             code="no_show_too_early",
             data={"opens_at": (session.scheduled_time + NO_SHOW_GRACE).isoformat()},
         )
+
+
+def check_system_withdrawal(session: WingmanSession, reason: str) -> None:
+    """The system withdraws an open session only for one of its own reasons."""
+    if reason not in SYSTEM_WITHDRAWAL_REASONS:
+        raise InvalidInput("Not a reason the system withdraws sessions for.",
+                           fields={"reason": [f"One of {', '.join(SYSTEM_WITHDRAWAL_REASONS)}."]})
+    _require_open(session)
 
 
 def check_edit_notes(session: WingmanSession, role: str, now: datetime) -> None:
