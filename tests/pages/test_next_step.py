@@ -109,3 +109,10 @@ def test_a_final_session_has_no_step(alice_web, alice, bob, due_session):
     html = page(alice_web, due_session)
     assert 'data-testid="next-step"' not in html and primary_actions(html) == []
     assert "nothing can change any more" in html
+
+
+def test_when_the_buddy_confirmed_first_it_says_so(alice_web, bob, due_session):
+    services.session_confirm(session_id=due_session.pk, user=bob)
+    html = page(alice_web, due_session)
+    assert primary_actions(html) == ["confirm"]
+    assert "Bob confirmed your challenge; confirm theirs to complete the session." in next_step(html)
