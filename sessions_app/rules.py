@@ -434,9 +434,10 @@ def next_action(session: WingmanSession, user, now: datetime, allowed: dict | No
         return None
     allowed = allowed or allowed_actions(session, user, now)
     confirmed_buddy = session.is_confirmed(buddy_of(role))
+    confirming = confirmed_buddy or session.is_confirmed(role)
     for action in NEXT_ACTIONS:
-        # Once the viewer has confirmed the buddy, checking in or starting no longer moves anything on.
-        if allowed[action]["allowed"] and not (confirmed_buddy and action in ("check_in", "start")):
+        # Once either has confirmed the other, checking in or starting no longer moves anything on.
+        if allowed[action]["allowed"] and not (confirming and action in ("check_in", "start")):
             return NextStep(kind=action, action=action)
     if pending_reschedule(session, now) and session.reschedule_proposed_by_id == user.pk:
         return NextStep(kind="wait_reschedule_answer")

@@ -46,7 +46,7 @@ def test_a_paused_session_is_resumed_first(make_session, alice):
 def test_after_confirming_it_waits_for_the_buddy(due_session, alice, bob):
     services.session_confirm(session_id=due_session.pk, user=alice)
     assert step(due_session, alice) == rules.NextStep(kind="wait_buddy_confirm")
-    assert step(due_session, bob).action == "check_in"
+    assert step(due_session, bob).action == "confirm"  # no longer checking in: the session is being confirmed
 
 
 def test_the_buddys_new_time_is_answered_first(make_session, alice, bob):
