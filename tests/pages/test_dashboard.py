@@ -125,3 +125,12 @@ def test_the_list_costs_the_same_queries_however_long(alice_web, alice, bob, mak
 
 def test_it_says_when_nothing_needs_the_viewer(alice_web, session):
     assert "Nothing waits for you." in needs_action(alice_web.get("/").content.decode())
+
+
+def test_the_current_card_shows_the_new_time_it_would_accept(alice_web, bob, session):
+    services.session_reschedule_propose(session_id=session.pk, user=bob, venue_name="Green Park",
+                                        scheduled_time=timezone.now() + timedelta(days=2))
+    html = alice_web.get("/").content.decode()
+    card = html[html.index('aria-labelledby="current-h"'):html.index("</section>")]
+    assert "Bob proposes a new time:" in card and "at Green Park." in card
+    assert card.index("Bob proposes") < card.index('data-action="reschedule-accept">Accept the new time')
