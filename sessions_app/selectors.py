@@ -193,6 +193,31 @@ def session_current_for_user(*, user, now: datetime | None = None) -> WingmanSes
     )
 
 
+def session_needing_action_for_user(*, user, now: datetime | None = None,
+                                    limit: int = 10) -> list[tuple[WingmanSession, "rules.NextStep"]]:
+    """The user's open sessions where rules.next_action has something for the user to do now, soonest first.
+
+    One query: the candidates are the open sessions not yet stale that check-in has opened for, or
+    whose new time the buddy proposed; the rules decide on the rows loaded (people and profiles joined).
+    """
+    now = now or timezone.now()
+    candidates = (
+        _with_people(sessions_of_user(user))
+        .filter(Q(scheduled_time__lte=now + rules.CHECK_IN_OPENS_BEFORE)
+                | (Q(reschedule_proposed_by__isnull=False) & ~Q(reschedule_proposed_by=user)),
+                status__in=[SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS],
+                scheduled_time__gte=now - rules.STALE_AFTER)
+        .defer("notes")
+        .order_by("scheduled_time", "id")[: 2 * limit]
+    )
+    found = []
+    for session in candidates:
+        step = rules.next_action(session, user, now)
+        if step is not None and step.action is not None:
+            found.append((session, step))
+    return found[:limit]
+
+
 def session_upcoming_for_user(*, user, now: datetime | None = None, limit: int = 5) -> list[WingmanSession]:
     now = now or timezone.now()
     return list(

@@ -554,6 +554,16 @@ def session_reschedule_decline(*, session_id: uuid.UUID, user) -> WingmanSession
     return session
 
 
+@transaction.atomic
+def session_withdraw(*, session_id: uuid.UUID, reason: str) -> WingmanSession:
+    """The system cancels an open session for nobody's doing (``reason``: one of
+    rules.SYSTEM_WITHDRAWAL_REASONS): no penalty, not disputable, not counted in anyone's reliability."""
+    session = _lock_session(session_id)
+    rules.check_system_withdrawal(session, reason)
+    _cancel(session, timezone.now(), None, reason=reason, withdrawn=True)
+    return session
+
+
 # --- moderators' decisions ---------------------------------------------------------------
 
 
