@@ -301,6 +301,19 @@ def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
                             code="dispute_window_closed")
 
 
+def check_redecision(session: WingmanSession, new_status: str, *, overturning: bool) -> None:
+    """A moderator may change a final outcome on their own initiative once, while nobody has re-decided it;
+    overturning a dispute may always change it (each participant disputes once, so that is bounded too).
+
+    The ledger keeps each outcome's rows apart (ReputationLedger.decision), so however often an outcome
+    changes, each one's points are awarded and reversed exactly once.
+    """
+    if session.status == new_status:
+        raise Conflict(f"The session is already {session.get_status_display().lower()}.", code="already_in_state")
+    if session.redecisions and not overturning:
+        raise Conflict("This session's outcome was already changed by a moderator once.", code="already_redecided")
+
+
 def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:
     """A participant can report only the buddy absent (naming the buddy is optional)."""
     if absent_user_id is not None and absent_user_id != session.user_id_for(buddy_of(role)):

@@ -204,11 +204,12 @@ def _close(session: WingmanSession, now: datetime, status: str) -> None:
 def reputation_award(*, user_id, session: WingmanSession, reason: str, points: int) -> bool:
     """Write one ledger row and move the user's counters with it, exactly once.
 
-    The caller holds the profile lock. Returns False (and changes nothing)
-    when this (user, session, reason) is already in the ledger.
+    The row belongs to the session's outcome standing now (its ``redecisions``). The caller holds the
+    profile lock. Returns False (and changes nothing) when this (user, session, reason, decision) is
+    already in the ledger.
     """
     _, created = ReputationLedger.objects.get_or_create(
-        user_id=user_id, session=session, reason=reason, defaults={"points": points}
+        user_id=user_id, session=session, reason=reason, decision=session.redecisions, defaults={"points": points}
     )
     if created:
         _move_counters([user_id], reputation=points, **LEDGER_COUNTER_EFFECTS[reason])
@@ -563,8 +564,7 @@ def session_cancel_by_moderator(*, session_id: uuid.UUID, moderator, reason: str
     _require_moderator(moderator)
     reason = _reason(reason)
     session = _lock_session(session_id)
-    redecided = _undo_outcome(session, SessionStatus.CANCELLED)
-    _cancel(session, timezone.now(), moderator, reason=reason, by_moderator=True, **redecided)
+    _cancel_by_moderator(session, moderator, reason=reason)
     return session
 
 
@@ -573,9 +573,7 @@ def session_mark_no_show(*, session_id: uuid.UUID, moderator, absent_user_id: in
     """A moderator marks the named participant absent, at any stage."""
     _require_moderator(moderator)
     session = _lock_session(session_id)
-    absent_role = rules.absent_role_named(session, absent_user_id)
-    redecided = _undo_outcome(session, SessionStatus.NO_SHOW)
-    _no_show(session, timezone.now(), moderator, absent_role=absent_role, by_moderator=True, **redecided)
+    _mark_no_show(session, moderator, absent_user_id=absent_user_id)
     return session
 
 
@@ -584,11 +582,30 @@ def session_complete_by_moderator(*, session_id: uuid.UUID, moderator) -> Wingma
     """A moderator marks the session completed: both participants confirmed."""
     _require_moderator(moderator)
     session = _lock_session(session_id)
-    redecided = _undo_outcome(session, SessionStatus.COMPLETED)
+    _complete_by_moderator(session, moderator)
+    return session
+
+
+# The decisions themselves, on a session the caller has locked; ``overturning``: the dispute whose
+# resolution this is (rules.check_redecision lets it change an outcome a moderator already changed).
+
+
+def _cancel_by_moderator(session: WingmanSession, moderator, *, reason: str, overturning=None) -> None:
+    redecided = _undo_outcome(session, SessionStatus.CANCELLED, overturning=overturning)
+    _cancel(session, timezone.now(), moderator, reason=reason, by_moderator=True, **redecided)
+
+
+def _mark_no_show(session: WingmanSession, moderator, *, absent_user_id, overturning=None) -> None:
+    absent_role = rules.absent_role_named(session, absent_user_id)
+    redecided = _undo_outcome(session, SessionStatus.NO_SHOW, overturning=overturning)
+    _no_show(session, timezone.now(), moderator, absent_role=absent_role, by_moderator=True, **redecided)
+
+
+def _complete_by_moderator(session: WingmanSession, moderator, *, overturning=None) -> None:
+    redecided = _undo_outcome(session, SessionStatus.COMPLETED, overturning=overturning)
     session.user1_completed_confirmed_by_user2 = True
     session.user2_completed_confirmed_by_user1 = True
     _complete(session, timezone.now(), moderator, by_moderator=True, **redecided)
-    return session
 
 
 # --- disputes ------------------------------------------------------------------------------
@@ -622,9 +639,10 @@ DISPUTE_DECISIONS = ("uphold", SessionStatus.COMPLETED, SessionStatus.CANCELLED,
 def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
                     absent_user_id: int | None = None) -> Dispute:
     """A moderator resolves an open dispute with a note: "uphold" the outcome, or overturn it to another
-    outcome through the moderators' own decision (session_complete_by_moderator, session_cancel_by_moderator
+    outcome through the moderators' own decision (as session_complete_by_moderator, session_cancel_by_moderator
     with the note as reason, session_mark_no_show naming ``absent_user_id``), so the ledger is reversed and
-    re-awarded exactly as there. Locks the session first, like every service, so a participant disputing at
+    re-awarded exactly as there; an overturn may change an outcome a moderator already changed once
+    (rules.check_redecision). Locks the session first, like every service, so a participant disputing at
     the same moment waits for this or comes before it.
     """
     _require_moderator(moderator)
@@ -639,11 +657,11 @@ def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
     if dispute.status != DisputeStatus.OPEN:
         raise Conflict("This dispute has already been resolved.", code="dispute_resolved")
     if decision == SessionStatus.COMPLETED:
-        session = session_complete_by_moderator(session_id=session_id, moderator=moderator)
+        _complete_by_moderator(session, moderator, overturning=dispute)
     elif decision == SessionStatus.CANCELLED:
-        session = session_cancel_by_moderator(session_id=session_id, moderator=moderator, reason=note)
+        _cancel_by_moderator(session, moderator, reason=note, overturning=dispute)
     elif decision == SessionStatus.NO_SHOW:
-        session = session_mark_no_show(session_id=session_id, moderator=moderator, absent_user_id=absent_user_id)
+        _mark_no_show(session, moderator, absent_user_id=absent_user_id, overturning=dispute)
     dispute.status = DisputeStatus.UPHELD if decision == "uphold" else DisputeStatus.OVERTURNED
     dispute.resolution_note = note
     dispute.resolved_at = timezone.now()
@@ -664,21 +682,20 @@ _REVERSALS = {
 _OUTCOME_COUNTERS = {SessionStatus.CANCELLED: "cancelled_sessions", SessionStatus.NO_SHOW: "no_show_sessions"}
 
 
-def _undo_outcome(session: WingmanSession, new_status: str) -> dict:
+def _undo_outcome(session: WingmanSession, new_status: str, *, overturning: Dispute | None = None) -> dict:
     """Before a moderator's decision: undo a final outcome's ledger rows and counters.
 
-    An open session needs no undoing. A final one can be re-decided once (the
-    ledger keeps one row per user, session and reason); the old outcome's
-    points are reversed with ledger rows of their own. Returns what the
-    decision's audit event records about it.
+    An open session needs no undoing. A final one is re-decided as
+    rules.check_redecision allows: the standing outcome's ledger rows (those
+    numbered with the session's ``redecisions``) are reversed with rows of
+    their own under the same number, and the count moves on, so the new
+    outcome's rows get a number of their own. Returns what the decision's
+    audit event records about it.
     """
     if not session.is_final:
         return {}
-    if session.status == new_status:
-        raise Conflict(f"The session is already {session.get_status_display().lower()}.", code="already_in_state")
-    entries = list(ReputationLedger.objects.filter(session=session))
-    if any(entry.reason not in _REVERSALS for entry in entries):
-        raise Conflict("This session's outcome was already changed by a moderator once.", code="already_redecided")
+    rules.check_redecision(session, new_status, overturning=overturning is not None)
+    entries = list(ReputationLedger.objects.filter(session=session, decision=session.redecisions))
     profiles = _lock_participants(session)
     for entry in entries:
         reputation_award(user_id=entry.user_id, session=session, reason=_REVERSALS[entry.reason],
@@ -693,6 +710,9 @@ def _undo_outcome(session: WingmanSession, new_status: str) -> dict:
         # _complete added this session's active time; a completion undone takes it back.
         _move_counters(_participant_ids(session), total_active_seconds=-session.active_seconds)
     decided = {"redecided_from": session.status, "reversed": [e.reason for e in entries]}
+    if overturning is not None:
+        decided["overturns"] = overturning.pk
+    session.redecisions += 1
     session.completed_at = session.cancelled_at = session.cancelled_by = session.no_show_user = None
     session.cancellation_reason = ""
     session.cancellation_penalty = 0
@@ -927,12 +947,14 @@ def _forget_sessions_of(user_id) -> None:
 
 
 def _streak_from_ledger(profile: UserProfile) -> tuple[int, object]:
-    """The weekly streak (weeks, last week): consecutive weeks, up to the latest, with a completion that stands."""
+    """The weekly streak (weeks, last week): consecutive weeks, up to the latest, with a completion that stands
+    (not reversed under its own decision number)."""
     ledger = ReputationLedger.objects.filter(user_id=profile.pk)
-    reversed_sessions = ledger.filter(reason=LedgerReason.COMPLETION_REVERSED).values("session_id")
+    reversal = ledger.filter(reason=LedgerReason.COMPLETION_REVERSED, session=OuterRef("session"),
+                             decision=OuterRef("decision"))
     zone = ZoneInfo(profile.timezone)
     days = (
-        ledger.filter(reason=LedgerReason.COMPLETION).exclude(session_id__in=reversed_sessions)
+        ledger.filter(reason=LedgerReason.COMPLETION).exclude(Exists(reversal))
         .values_list("created_at", flat=True)
     )
     weeks = {day - timedelta(days=day.weekday()) for day in (created.astimezone(zone).date() for created in days)}
