@@ -198,6 +198,10 @@ class WingmanSession(PairOfUsers):
     current_dispute = models.ForeignKey(
         "Dispute", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who blocked the other participant when a block cancelled the session (the other one sees a neutral
+    # cancellation: rules.sees_neutral_cancellation). Never looked up by, so no index.
+    blocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", db_index=False)
     # How often moderators changed the final outcome; the ledger rows of the outcome standing now carry
     # this number (ReputationLedger.decision).
     redecisions = models.PositiveSmallIntegerField(default=0)

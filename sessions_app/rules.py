@@ -34,6 +34,9 @@ DISPLAY_NAME_MAX_LENGTH = 100
 # doing: no penalty, no dispute).
 BLOCKED_REASON = "blocked"
 ERASED_REASON = "erased"
+# What the blocked participant is told of a cancellation by a block: no reason, like a cancellation
+# nobody explained (the blocker and moderators see "blocked").
+NEUTRAL_CANCELLATION_REASON = ""
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -106,6 +109,28 @@ def ended_by_block_or_erasure(session: WingmanSession) -> bool:
     """Cancelled by the system because one participant blocked the other (match_block) or left (user_erase)."""
     return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
             and session.cancellation_reason in (BLOCKED_REASON, ERASED_REASON))
+
+
+def sees_neutral_cancellation(session: WingmanSession, viewer_id) -> bool:
+    """Is ``viewer_id`` the participant a block cancelled this session against? They see a neutral
+    cancellation (no reason, and nothing about the block) and hear nothing of the blocker."""
+    return (session.blocked_by_id is not None and viewer_id != session.blocked_by_id
+            and viewer_id in (session.user1_id, session.user2_id))
+
+
+def cancellation_reason_for(session: WingmanSession, viewer_id) -> str:
+    """The cancellation reason as this participant sees it."""
+    if sees_neutral_cancellation(session, viewer_id):
+        return NEUTRAL_CANCELLATION_REASON
+    return session.cancellation_reason
+
+
+def event_data_for(data: dict, viewer_id) -> dict:
+    """An audit event's data as a participant sees it: a cancellation by a block is neutral to the blocked
+    user (the event names them as "blocked"; one that does not is neutral to both participants)."""
+    if data.get("by_block") and data.get("blocked", viewer_id) == viewer_id:
+        return {"reason": NEUTRAL_CANCELLATION_REASON, "penalty": 0}
+    return data
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -282,13 +307,13 @@ def dispute_closes_at(session: WingmanSession) -> datetime | None:
 def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     """Each participant may contest a final outcome once, within 72 hours, while no other dispute is open.
 
-    Sessions cancelled by a block are nobody's doing and cannot be disputed.
+    Sessions cancelled by a block or an erasure are nobody's doing and cannot be disputed (the message
+    does not say which: the blocked user sees a neutral cancellation).
     """
     if not session.is_final:
         raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
     if ended_by_block_or_erasure(session):
-        raise RuleViolation("A session cancelled by a block or a closed account cannot be disputed.",
-                            code="not_disputable")
+        raise RuleViolation("This cancellation cannot be disputed.", code="not_disputable")
     if session.has_disputed(role):
         raise Conflict("You have already disputed this session.", code="already_disputed")
     dispute = session.current_dispute

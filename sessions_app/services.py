@@ -628,7 +628,7 @@ def session_dispute(*, session_id: uuid.UUID, user, reason: str) -> WingmanSessi
     session.current_dispute = dispute
     _event(session, user, EventKind.DISPUTE_OPENED, dispute=dispute.pk, reason=reason, outcome=session.status)
     _save(session)
-    notify.notify_dispute_opened(session=session)
+    notify.notify_dispute_opened(session=session, actor=user)
     return session
 
 
@@ -714,6 +714,7 @@ def _undo_outcome(session: WingmanSession, new_status: str, *, overturning: Disp
         decided["overturns"] = overturning.pk
     session.redecisions += 1
     session.completed_at = session.cancelled_at = session.cancelled_by = session.no_show_user = None
+    session.blocked_by = None
     session.cancellation_reason = ""
     session.cancellation_penalty = 0
     session.user1_completed_confirmed_by_user2 = session.user2_completed_confirmed_by_user1 = False
@@ -887,31 +888,41 @@ def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanM
 
 @transaction.atomic
 def match_block(*, match_id: uuid.UUID, user, reason: str | None = None, report: bool = False) -> WingmanMatch:
-    """The user blocks the buddy of this match, in one transaction: the match ends, its open sessions are
-    cancelled by the system with reason "blocked" and no penalty, the pair can never be scheduled again;
-    with ``report`` a report reaches the moderators' queue.
+    """The user blocks the buddy of this match, in one transaction: every match of the pair ends, their open
+    sessions are cancelled by the system with reason "blocked" and no penalty (the blocked user is told
+    neutrally, the blocker not at all), the pair can never be scheduled again, and what is still waiting
+    to reach the blocker about the pair is withdrawn; with ``report`` a report reaches the moderators' queue.
 
-    Locks the match first (as session_schedule does), then each open session, then the profiles.
+    Locks the pair's matches in key order (session_schedule locks the one it schedules for, user_erase
+    all of a user's in the same order), then each open session, then the profiles.
     """
     reason = clean_text(reason, field="reason", max_length=rules.REASON_MAX_LENGTH)
-    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
+    match = WingmanMatch.objects.filter(pk=match_id).first()
     if match is None:
         raise NotFound("No such match.")
+    pair = Q(user1_id=match.user1_id, user2_id=match.user2_id) | Q(user1_id=match.user2_id, user2_id=match.user1_id)
+    matches = {m.pk: m for m in WingmanMatch.objects.select_for_update().filter(pair).order_by("pk")}
+    match = matches[match.pk]
     buddy_id = match.user2_id if match.user1_id == user.pk else match.user1_id
     rules.check_block(match, user, already_blocked=Block.objects.filter(blocker=user, blocked_id=buddy_id).exists())
     Block.objects.create(blocker=user, blocked_id=buddy_id, match=match, reason=reason)
     now = timezone.now()
     cancelled = []
-    for pk in match.sessions.filter(status__in=OPEN_STATUSES).order_by("scheduled_time").values_list("pk", flat=True):
+    open_ids = (WingmanSession.objects.filter(match_id__in=matches, status__in=OPEN_STATUSES)
+                .order_by("scheduled_time").values_list("pk", flat=True))
+    for pk in list(open_ids):
         session = _lock_session(pk)
         if not session.is_final:  # not closed meanwhile
-            _cancel(session, now, None, reason=rules.BLOCKED_REASON, by_block=True)
+            session.blocked_by = user
+            _cancel(session, now, None, reason=rules.BLOCKED_REASON, by_block=True, blocked=buddy_id)
             cancelled.append(str(pk))
+    notify.notify_pair_blocked(blocker_id=user.pk, blocked_id=buddy_id)
     filed = Report.objects.create(reporter=user, reported_id=buddy_id, match=match, reason=reason) if report else None
+    also_ended = [str(pk) for pk, other in matches.items() if pk != match.pk and other.status != MatchStatus.ENDED]
     _audit(actor=user, kind=EventKind.BLOCKED, match=match, blocked=buddy_id, previous_status=match.status,
-           cancelled=cancelled, report=filed.pk if filed else None)
+           cancelled=cancelled, report=filed.pk if filed else None, other_matches_ended=also_ended)
+    WingmanMatch.objects.filter(pk__in=matches).update(status=MatchStatus.ENDED)
     match.status = MatchStatus.ENDED
-    match.save(update_fields=["status"])
     return match
 
 

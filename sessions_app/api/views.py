@@ -298,7 +298,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def events(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(EventSerializer(page, many=True).data)
+        return self.get_paginated_response(EventSerializer(page, many=True, context={"user": request.user}).data)
 
     @extend_schema(
         summary="The session as an iCalendar event (stable UID, SEQUENCE = version)",

@@ -1,6 +1,7 @@
 """The data steps of migrations, run against today's models (they only use fields both have)."""
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -60,3 +61,18 @@ def test_sessions_never_re_decided_keep_decision_zero(no_show, bob):  # noqa: F8
     run(ledger_decisions.number_earlier_redecisions)
     assert fresh(no_show).redecisions == 0
     assert list(ReputationLedger.objects.values_list("reason", "decision")) == [("no_show", 0)]
+
+
+session_blocked_by = importlib.import_module("sessions_app.migrations.0013_session_blocked_by")
+
+
+def test_sessions_a_block_cancelled_before_get_their_blocker(session, make_session, match, alice, bob):
+    services.session_cancel(session_id=session.pk, user=bob, reason="blocked")  # a reason a user typed
+    by_block = make_session(starts_in=timedelta(days=1))
+    services.match_block(match_id=match.pk, user=alice)
+    WingmanSession.objects.update(blocked_by=None)  # as before the column
+
+    run(session_blocked_by.name_blockers)
+
+    assert fresh(by_block).blocked_by_id == alice.pk
+    assert fresh(session).blocked_by_id is None
