@@ -1024,12 +1024,15 @@ ERASED_DISPLAY_NAME = "Former member"
 
 
 @transaction.atomic
-def user_erase(*, user) -> None:
+def user_erase(*, user, keep_idempotency_key: str | None = None) -> None:
     """Close the account (the caller has checked the password): the user's matches end, their open sessions
     are cancelled by the system as "erased" with no penalty for anyone, the account is anonymised and can no
     longer sign in (refresh tokens revoked; access tokens fail with the password and the active flag), and
     the data only they own goes (idempotency records, login records). What the buddy shares stays intact:
     sessions, notes, the timelines and everyone's ledger rows, so every counter stays consistent.
+
+    ``keep_idempotency_key``: the key this very request came with; its record stays (it holds the answer,
+    no personal data) so that a repeat gets the same answer.
 
     Locks the user's matches, then each open session (then profiles), in the order match_block uses.
     """
@@ -1049,7 +1052,10 @@ def user_erase(*, user) -> None:
     username = user.get_username()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=username).delete()
-    IdempotencyRecord.objects.filter(user=user).delete()
+    records = IdempotencyRecord.objects.filter(user=user)
+    if keep_idempotency_key is not None:
+        records = records.exclude(key=keep_idempotency_key)
+    records.delete()
     notify.user_notification_data_erase(user=user)
     _audit(actor=user, kind=EventKind.ACCOUNT_ERASED, subject_user=user, cancelled=cancelled,
            matches_ended=[str(m.pk) for m in matches])
