@@ -30,7 +30,6 @@ from . import rules
 from .cache import session_cache_forget
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .models import (
-    FINAL_STATUSES,
     LEDGER_COUNTER_EFFECTS,
     OPEN_STATUSES,
     ApproachChallenge,
@@ -52,6 +51,7 @@ from .models import (
     buddy_of,
     validate_timezone,
 )
+from .reliability import reliability_refresh, reliability_scores
 from .text import without_script_markup
 
 logger = logging.getLogger(__name__)
@@ -336,36 +336,9 @@ def _upcoming_count(user_id) -> int:
     return scheduled.filter(user1_id=user_id).count() + scheduled.filter(user2_id=user_id).count()
 
 
-def _reliability_of(user_id) -> int | None:
-    """rules' reliability from the user's last finished sessions, newest first by when they finished.
-
-    Cancellations that are nobody's doing (cancelled by the system: expired, blocked) do not count; a
-    session counts against the user when it was their no-show, their late cancel, or their late
-    reschedule (a late_reschedule ledger row).
-    """
-    late_reschedules = ReputationLedger.objects.filter(user_id=user_id, reason=LedgerReason.LATE_RESCHEDULE)
-    finished = (
-        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id), status__in=FINAL_STATUSES)
-        .exclude(status=SessionStatus.CANCELLED, cancelled_by__isnull=True)
-        .annotate(late_reschedule=Exists(late_reschedules.filter(session=OuterRef("pk"))))
-        .order_by("-finished_at", "-id")
-        .values_list("no_show_user_id", "cancelled_by_id", "cancellation_penalty", "late_reschedule")
-        [: rules.RELIABILITY_WINDOW]
-    )
-    rows = list(finished)
-    if len(rows) < rules.RELIABILITY_MINIMUM:
-        return None
-    unreliable = sum(
-        1 for absent, canceller, penalty, late in rows
-        if absent == user_id or (canceller == user_id and penalty) or late
-    )
-    return round(100 * (len(rows) - unreliable) / len(rows))
-
-
 def _reliability_refresh(session: WingmanSession) -> None:
     """After a session became final: both participants' reliability (the caller holds the profile locks)."""
-    for user_id in _participant_ids(session):
-        UserProfile.objects.filter(pk=user_id).update(reliability_percent=_reliability_of(user_id))
+    reliability_refresh(user_ids=_participant_ids(session))
 
 
 # --- the lifecycle -------------------------------------------------------------------
@@ -994,7 +967,7 @@ def _counters_from_history(profile: UserProfile) -> dict[str, int]:
         ),
     ))
     totals["streak_weeks"], totals["streak_last_week"] = _streak_from_ledger(profile)
-    totals["reliability_percent"] = _reliability_of(user_id)
+    totals["reliability_percent"] = reliability_scores(user_ids=[user_id]).get(user_id)
     return totals
 
 

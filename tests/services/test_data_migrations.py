@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sessions_app import services
 from sessions_app.errors import Conflict
-from sessions_app.models import Dispute, ReputationLedger, SessionEvent, WingmanSession
+from sessions_app.models import Dispute, ReputationLedger, SessionEvent, UserProfile, WingmanSession
 
 from .conftest import fresh, profile
 from .test_session_dispute import no_show  # noqa: F401 (fixture)
@@ -76,3 +76,24 @@ def test_sessions_a_block_cancelled_before_get_their_blocker(session, make_sessi
 
     assert fresh(by_block).blocked_by_id == alice.pk
     assert fresh(session).blocked_by_id is None
+
+
+backfill_reliability = importlib.import_module("sessions_app.migrations.0014_backfill_reliability")
+
+
+def test_every_users_reliability_is_filled_as_the_services_keep_it(make_session, alice, bob, carol, mod):
+    for n in range(3):
+        services.session_complete_by_moderator(session_id=make_session(starts_in=-timedelta(days=n + 1)).pk,
+                                               moderator=mod)
+    services.session_mark_no_show(session_id=make_session(starts_in=-timedelta(hours=2)).pk, moderator=mod,
+                                  absent_user_id=bob.pk)
+    services.session_cancel(session_id=make_session(starts_in=timedelta(minutes=30)).pk, user=alice, reason="ill")
+    kept = dict(UserProfile.objects.values_list("pk", "reliability_percent"))
+    assert (kept[alice.pk], kept[bob.pk], kept[carol.pk]) == (80, 80, None)
+    UserProfile.objects.update(reliability_percent=None)  # as 0009 left every profile
+
+    run(backfill_reliability.fill_reliability)
+
+    assert dict(UserProfile.objects.values_list("pk", "reliability_percent")) == kept
+    for user in (alice, bob, carol):
+        assert services.reputation_rebuild(user_id=user.pk, fix=False) == {}
