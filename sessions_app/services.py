@@ -563,18 +563,20 @@ def session_complete_by_moderator(*, session_id: uuid.UUID, moderator) -> Wingma
 # resolution this is (rules.check_redecision lets it change an outcome a moderator already changed).
 
 
-def _cancel_by_moderator(session: WingmanSession, moderator, *, reason: str, overturning=None) -> None:
+def _cancel_by_moderator(session: WingmanSession, moderator, *, reason: str,
+                         overturning: Dispute | None = None) -> None:
     redecided = _undo_outcome(session, SessionStatus.CANCELLED, overturning=overturning)
     _cancel(session, timezone.now(), moderator, reason=reason, by_moderator=True, **redecided)
 
 
-def _mark_no_show(session: WingmanSession, moderator, *, absent_user_id, overturning=None) -> None:
+def _mark_no_show(session: WingmanSession, moderator, *, absent_user_id,
+                  overturning: Dispute | None = None) -> None:
     absent_role = rules.absent_role_named(session, absent_user_id)
     redecided = _undo_outcome(session, SessionStatus.NO_SHOW, overturning=overturning)
     _no_show(session, timezone.now(), moderator, absent_role=absent_role, by_moderator=True, **redecided)
 
 
-def _complete_by_moderator(session: WingmanSession, moderator, *, overturning=None) -> None:
+def _complete_by_moderator(session: WingmanSession, moderator, *, overturning: Dispute | None = None) -> None:
     redecided = _undo_outcome(session, SessionStatus.COMPLETED, overturning=overturning)
     session.user1_completed_confirmed_by_user2 = True
     session.user2_completed_confirmed_by_user1 = True
