@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sessions_app import rules
-from sessions_app.models import OPEN_STATUSES, SessionStatus, WingmanSession, buddy_of
+from sessions_app.models import OPEN_STATUSES, Block, SessionStatus, WingmanSession, buddy_of
 
 from .models import CalendarToken, Kind, Notification, Preference, Status
 
@@ -207,12 +207,31 @@ def notify_reschedule_declined(*, session: WingmanSession, actor) -> None:
 
 def notify_session_cancelled(*, session: WingmanSession, actor) -> None:
     """The other participant (both, when a moderator or the system cancelled) hears of it, with a
-    calendar cancellation; every reminder still waiting is superseded."""
+    calendar cancellation and the reason as they see it; every reminder still waiting is superseded.
+
+    A cancellation by a block reaches only the blocked user, neutrally (rules.cancellation_reason_for):
+    the blocker did it.
+    """
     now = timezone.now()
     _supersede(session, now=now, why="the session was cancelled")
     _supersede(session, now=now, why="the session was cancelled", kinds=(Kind.SESSION_SCHEDULED,
                                                                           Kind.SESSION_RESCHEDULED))
-    _tell(_others(session, actor), Kind.SESSION_CANCELLED, session, now=now, reason=session.cancellation_reason)
+    planned = []
+    for user_id in _others(session, actor):
+        if user_id != session.blocked_by_id:
+            planned += _now_for([user_id], Kind.SESSION_CANCELLED, session, now=now,
+                                reason=rules.cancellation_reason_for(session, user_id))
+    _write(planned, session=session, now=now)
+
+
+def notify_pair_blocked(*, blocker_id, blocked_id) -> None:
+    """Nothing about the pair that is still waiting reaches the blocker any more (whatever the blocked user
+    did before the block); rows already on their way are left alone."""
+    pair = (Q(session__user1_id=blocker_id, session__user2_id=blocked_id)
+            | Q(session__user1_id=blocked_id, session__user2_id=blocker_id))
+    Notification.objects.filter(pair, recipient_id=blocker_id, status=Status.PENDING).update(
+        status=Status.SUPERSEDED, finished_at=timezone.now(), last_error="the buddy was blocked", lease_until=None
+    )
 
 
 def notify_checked_in(*, session: WingmanSession, user) -> None:
@@ -235,9 +254,14 @@ def notify_no_show(*, session: WingmanSession) -> None:
     _tell([session.no_show_user_id], Kind.NO_SHOW_REPORTED, session, now=now)
 
 
-def notify_dispute_opened(*, session: WingmanSession) -> None:
+def notify_dispute_opened(*, session: WingmanSession, actor) -> None:
+    """Both participants, except a buddy who has blocked the one disputing: after a block, disputing an
+    earlier outcome is all the blocked user can still do with the pair's sessions (every open one was
+    cancelled, no new one can be scheduled), and nothing they do reaches the blocker."""
     now = timezone.now()
-    _tell(_participants(session), Kind.DISPUTE_OPENED, session, now=now)
+    blocking = set(Block.objects.filter(blocked_id=actor.pk, blocker_id__in=_participants(session))
+                   .values_list("blocker_id", flat=True))
+    _tell([pk for pk in _participants(session) if pk not in blocking], Kind.DISPUTE_OPENED, session, now=now)
 
 
 def notify_dispute_resolved(*, session: WingmanSession, outcome: str) -> None:

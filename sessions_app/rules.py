@@ -39,6 +39,9 @@ ERASED_REASON = "erased"
 DEMO_REFRESHED_REASON = "demo refreshed"
 # The system's cancellations that are nobody's doing: no penalty, nothing to dispute.
 SYSTEM_WITHDRAWAL_REASONS = (BLOCKED_REASON, ERASED_REASON, DEMO_REFRESHED_REASON)
+# What the blocked participant is told of a cancellation by a block: no reason, like a cancellation
+# nobody explained (the blocker and moderators see "blocked").
+NEUTRAL_CANCELLATION_REASON = ""
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -117,6 +120,28 @@ def withdrawn_by_system(session: WingmanSession) -> bool:
     """Cancelled by the system for nobody's doing: a block, an account erasure or a demo refresh."""
     return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
             and session.cancellation_reason in SYSTEM_WITHDRAWAL_REASONS)
+
+
+def sees_neutral_cancellation(session: WingmanSession, viewer_id) -> bool:
+    """Is ``viewer_id`` the participant a block cancelled this session against? They see a neutral
+    cancellation (no reason, and nothing about the block) and hear nothing of the blocker."""
+    return (session.blocked_by_id is not None and viewer_id != session.blocked_by_id
+            and viewer_id in (session.user1_id, session.user2_id))
+
+
+def cancellation_reason_for(session: WingmanSession, viewer_id) -> str:
+    """The cancellation reason as this participant sees it."""
+    if sees_neutral_cancellation(session, viewer_id):
+        return NEUTRAL_CANCELLATION_REASON
+    return session.cancellation_reason
+
+
+def event_data_for(data: dict, viewer_id) -> dict:
+    """An audit event's data as a participant sees it: a cancellation by a block is neutral to the blocked
+    user (the event names them as "blocked"; one that does not is neutral to both participants)."""
+    if data.get("by_block") and data.get("blocked", viewer_id) == viewer_id:
+        return {"reason": NEUTRAL_CANCELLATION_REASON, "penalty": 0}
+    return data
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -294,13 +319,12 @@ def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     """Each participant may contest a final outcome once, within 72 hours, while no other dispute is open.
 
     Sessions the system withdrew (a block, a closed account, a demo refresh) are nobody's doing and cannot
-    be disputed.
+    be disputed (the message does not say which: the blocked user sees a neutral cancellation).
     """
     if not session.is_final:
         raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
     if withdrawn_by_system(session):
-        raise RuleViolation("A session cancelled by a block, a closed account or a demo refresh cannot be "
-                            "disputed.", code="not_disputable")
+        raise RuleViolation("This cancellation cannot be disputed.", code="not_disputable")
     if session.has_disputed(role):
         raise Conflict("You have already disputed this session.", code="already_disputed")
     dispute = session.current_dispute
@@ -311,6 +335,19 @@ def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     if closes_at is None or now > closes_at:
         raise RuleViolation(f"An outcome can be disputed within {DISPUTE_WINDOW.days * 24} hours only.",
                             code="dispute_window_closed")
+
+
+def check_redecision(session: WingmanSession, new_status: str, *, overturning: bool) -> None:
+    """A moderator may change a final outcome on their own initiative once, while nobody has re-decided it;
+    overturning a dispute may always change it (each participant disputes once, so that is bounded too).
+
+    The ledger keeps each outcome's rows apart (ReputationLedger.decision), so however often an outcome
+    changes, each one's points are awarded and reversed exactly once.
+    """
+    if session.status == new_status:
+        raise Conflict(f"The session is already {session.get_status_display().lower()}.", code="already_in_state")
+    if session.redecisions and not overturning:
+        raise Conflict("This session's outcome was already changed by a moderator once.", code="already_redecided")
 
 
 def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:

@@ -262,8 +262,9 @@ def _step_view(session: WingmanSession, user, now: datetime, step=None) -> dict:
     }
 
 
-def _timeline(session: WingmanSession) -> list[dict]:
-    """The latest events, oldest first; a run of notes edits by one person reads as one line."""
+def _timeline(session: WingmanSession, viewer_id) -> list[dict]:
+    """The latest events, oldest first, with their details as the viewer sees them; a run of notes edits by
+    one person reads as one line."""
     latest = list(selectors.session_events(session=session).order_by("-created_at", "-id")[:TIMELINE_LENGTH])
     lines: list[dict] = []
     for event in reversed(latest):
@@ -275,6 +276,7 @@ def _timeline(session: WingmanSession) -> list[dict]:
             continue
         lines.append({"event": event, "times": 1, "last_at": event.created_at,
                       "words": TIMELINE_WORDS.get(event.kind) or event.get_kind_display().lower(),
+                      "data": rules.event_data_for(event.data, viewer_id),
                       "actor": selectors.display_name(event.actor) if event.actor else "System"})
     return lines
 
@@ -312,7 +314,8 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "now": now,
         "step": step,
         "actions": _actions_view(session, request.user, allowed, step, participants[1]["name"], now),
-        "timeline": _timeline(session),
+        "timeline": _timeline(session, request.user.pk),
+        "cancellation_reason": rules.cancellation_reason_for(session, request.user.pk),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
         "etag": _panel_etag(request, session, allowed),
         # Read from the session row (no query): a session ended by a block means the block is done.
