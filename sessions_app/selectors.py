@@ -110,16 +110,23 @@ class HistoryQuerySet(QuerySet):
         super().__init__(*args, **kwargs)
         self._sides: tuple[QuerySet, QuerySet] | None = None
         self._sides_where = None
+        self._known_count: int | None = None
 
     def _clone(self):
         clone = super()._clone()
-        clone._sides, clone._sides_where = self._sides, self._sides_where
+        clone._sides, clone._sides_where, clone._known_count = self._sides, self._sides_where, self._known_count
         return clone
 
-    def with_sides(self, side1: QuerySet, side2: QuerySet) -> "HistoryQuerySet":
+    def with_sides(self, side1: QuerySet, side2: QuerySet, *, count: int | None = None) -> "HistoryQuerySet":
+        """``count``: how many rows the queryset has, when a counter already says so (no COUNT query)."""
         clone = self._clone()
-        clone._sides, clone._sides_where = (side1, side2), clone.query.where
+        clone._sides, clone._sides_where, clone._known_count = (side1, side2), clone.query.where, count
         return clone
+
+    def count(self):
+        if self._known_count is not None and self._result_cache is None and self.query.where == self._sides_where:
+            return self._known_count
+        return super().count()
 
     def __getitem__(self, k):
         usable = self._sides is not None and self._result_cache is None and self.query.where == self._sides_where
@@ -143,7 +150,10 @@ def session_list_for_user(*, user, filters: SessionFilters | None = None, tz: st
     """The user's sessions as summaries (no notes), filtered and ordered on indexed columns.
 
     Dates are whole days in the user's time zone ``tz``. Slicing the result is
-    index-backed however many sessions the user has (see HistoryQuerySet).
+    index-backed however many sessions the user has (see HistoryQuerySet);
+    unfiltered, its count is the profile's ``total_sessions`` counter, which
+    the services keep (rebuild_reputation checks it), instead of a COUNT over
+    all of the user's sessions on every page.
     """
     filters = filters or SessionFilters()
     zone = ZoneInfo(tz)
@@ -165,6 +175,7 @@ def session_list_for_user(*, user, filters: SessionFilters | None = None, tz: st
     return queryset.order_by(*SESSION_ORDERINGS[filters.ordering]).with_sides(
         WingmanSession.objects.filter(conditions, user1=user),
         WingmanSession.objects.filter(conditions, user2=user),
+        count=None if conditions else profile_for_user(user=user).total_sessions,
     )
 
 
@@ -308,9 +319,10 @@ def display_name(user) -> str:
 
 
 def user_stats(*, user, now: datetime | None = None) -> dict:
-    """Statistics from the counters the domain layer keeps: one query."""
+    """Statistics from the counters the domain layer keeps, on the profile authentication loaded with the
+    user (no query; current, since every change to it stops its Redis copy before committing)."""
     now = now or timezone.now()
-    profile = profile_for_user(user=user, fresh=True)
+    profile = profile_for_user(user=user)
     finished = profile.completed_sessions + profile.cancelled_sessions + profile.no_show_sessions
     today = now.astimezone(ZoneInfo(profile.timezone)).date()
     return {

@@ -97,14 +97,15 @@ def _state(session: WingmanSession) -> dict:
 
 
 def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditions) -> WingmanSession | None:
-    """Lock the session row (only it) and load both users with it; _save writes what changed since.
+    """Lock the session row (only it) and load both users, their profiles and the open dispute with it
+    (what the answer shows, so nothing is loaded lazily after the write); _save writes what changed since.
 
     With ``skip_locked`` (the system's sweeps) a row someone else holds, or
     one that no longer meets ``conditions``, gives None; otherwise NotFound.
     """
     session = (
         WingmanSession.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-        .select_related("user1", "user2")
+        .select_related("user1__profile", "user2__profile", "current_dispute")
         .filter(pk=session_id, **conditions)
         .first()
     )
