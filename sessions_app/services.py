@@ -97,15 +97,17 @@ def _state(session: WingmanSession) -> dict:
 
 
 def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditions) -> WingmanSession | None:
-    """Lock the session row (only it) and load both users, their profiles and the open dispute with it
-    (what the answer shows, so nothing is loaded lazily after the write); _save writes what changed since.
+    """Lock the session row (only it) and load both users with it, then both profiles in one query;
+    _save writes what changed since.
 
-    With ``skip_locked`` (the system's sweeps) a row someone else holds, or
-    one that no longer meets ``conditions``, gives None; otherwise NotFound.
+    The profiles are read after the lock is held, so they are current (a join in the locking query would
+    show rows as they were before any wait for the lock), and nothing the answer shows is loaded lazily
+    after the write. With ``skip_locked`` (the system's sweeps) a row someone else holds, or one that no
+    longer meets ``conditions``, gives None; otherwise NotFound.
     """
     session = (
         WingmanSession.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-        .select_related("user1__profile", "user2__profile", "current_dispute")
+        .select_related("user1", "user2")
         .filter(pk=session_id, **conditions)
         .first()
     )
@@ -113,6 +115,10 @@ def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditi
         if skip_locked:
             return None
         raise NotFound("No such session.")
+    profiles = UserProfile.objects.in_bulk(_participant_ids(session))
+    for user in (session.user1, session.user2):
+        if user.pk in profiles:
+            user.profile = profiles[user.pk]
     session._as_locked = _state(session)
     return session
 

@@ -15,7 +15,7 @@ from sessions_app.models import UserProfile, WingmanSession
 
 from ..conftest import api_client, require_or_skip
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
