@@ -4,9 +4,6 @@ JWT bearer tokens (simplejwt) for apps and scripts, the session cookie with
 CSRF for the browser, and in development only the X-Test-User-ID header.
 """
 
-import threading
-from collections import OrderedDict
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from ..selectors import user_with_profile
+from .lru import Lru
 
 
 class _UsersWithProfile:
@@ -60,16 +58,12 @@ class ProfileJWTAuthentication(JWTAuthentication):
         self.user_model = _UsersWithProfile(get_user_model())
 
     def get_validated_token(self, raw_token: bytes):
-        with _validated_lock:
-            token = _validated.get(raw_token)
-            if token is not None:
-                _validated.move_to_end(raw_token)
+        token = _validated.get(raw_token)
         if token is not None:
             try:
                 token.check_exp(current_time=aware_utcnow())
             except TokenError as error:
-                with _validated_lock:
-                    _validated.pop(raw_token, None)
+                _validated.drop(raw_token)
                 raise InvalidToken({  # simplejwt's own answer for an expired token
                     "detail": _("Given token not valid for any token type"),
                     "messages": [{"token_class": type(token).__name__, "token_type": token.token_type,
@@ -77,16 +71,12 @@ class ProfileJWTAuthentication(JWTAuthentication):
                 }) from None
             return token
         token = super().get_validated_token(raw_token)
-        with _validated_lock:
-            _validated[raw_token] = token
-            while len(_validated) > VALIDATED_TOKENS_KEPT:
-                _validated.popitem(last=False)
+        _validated.put(raw_token, token)
         return token
 
 
 VALIDATED_TOKENS_KEPT = 10_000
-_validated: OrderedDict = OrderedDict()  # raw token -> its validated AccessToken, per process
-_validated_lock = threading.Lock()  # gunicorn's gthread workers share it between threads
+_validated = Lru(VALIDATED_TOKENS_KEPT)  # raw token -> its validated AccessToken, per process
 
 
 class TestUserHeaderAuthentication(authentication.BaseAuthentication):

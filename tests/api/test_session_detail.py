@@ -205,3 +205,12 @@ def test_it_disables_starting_while_a_participant_runs_another_session(bob_api, 
     assert actions["check_in"]["allowed"] is False
     assert actions["check_in"]["code"] == "another_session_in_progress"
     assert actions["start"]["code"] == "another_session_in_progress"
+
+
+def test_it_sends_the_same_bytes_for_the_same_etag_and_new_ones_after_a_change(alice_api, alice, session):
+    first = alice_api.get(f"/api/sessions/{session.pk}/")
+    again = alice_api.get(f"/api/sessions/{session.pk}/")
+    assert (again.content, again["ETag"], again["Content-Type"]) == (first.content, first["ETag"], "application/json")
+    services.notes_update(session_id=session.pk, user=alice, notes="Meet at the bar")
+    changed = alice_api.get(f"/api/sessions/{session.pk}/")
+    assert changed["ETag"] != first["ETag"] and changed.json()["notes"] == "Meet at the bar"
