@@ -30,9 +30,10 @@ timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5  # behind a load balancer that keeps connections open
 
-# Recycle workers now and then so slow leaks never add up; jitter avoids all at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = 200
+# No recycling by default: the bench measured worker memory flat without it (README, "Benchmark":
+# the RSS of each worker over the whole run). GUNICORN_MAX_REQUESTS=N recycles after ~N requests.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = max_requests // 10
 
 # Heartbeat files on tmpfs: a slow disk must not make healthy workers look dead.
 # (S108: gunicorn creates them there with mkstemp and unlinks them at once, so no

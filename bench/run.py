@@ -302,6 +302,7 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rss = {side: (result["rss_start"][side], result["rss_end"][side]) for side in ("product", "floor")}
     build = result["build"]
+    served = sum(m.requests for m in result["measurements"] if m.key != plan.floor.key)
     header = (
         f"### Bench run {when}\n\n"
         f"{platform.node()}: {os.cpu_count()} cores, PostgreSQL and Redis on loopback; "
@@ -312,7 +313,8 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
         + f"; the measured user has {plan.heavy_sessions:,} sessions, the light one {plan.light_sessions:,}.\n\n"
         + "Worker RSS (MB, each worker) at start → end: "
         + "; ".join(f"{side} {_rss(start)} → {_rss(end)}" for side, (start, end) in rss.items())
-        + " (gunicorn.conf.py recycles workers every ~2,000 requests, so the end figure is of young workers)."
+        + f". The product's workers (never recycled: gunicorn.conf.py sets no max_requests) served "
+        f"{served:,} requests over the run; the most any worker grew is {_growth(*rss['product'])}."
     )
     table = report.markdown(rows, labels, result["counts"], header)
     (folder / "latest.md").write_text(table)
@@ -339,6 +341,14 @@ def write_profiles(folder: Path, profiles: list[dict]) -> None:
                                       item["samples"], item["shares"], item["top"]))
     if parts:
         (folder / "profile.md").write_text(f"## py-spy profile, {when}\n\n" + "\n".join(parts))
+
+
+def _growth(start: dict, end: dict) -> str:
+    """The largest RSS growth of a worker alive at both ends, as a percentage of its start."""
+    both = [(start[pid], end[pid]) for pid in start if pid in end and start[pid]]
+    if not both:
+        return "unknown (no worker lived through the run)"
+    return f"{max(100 * (after - before) / before for before, after in both):+.1f}%"
 
 
 def _rss(sizes: dict) -> str:

@@ -5,15 +5,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from . import rules
-from .cache import SESSION_CACHE_SECONDS, session_cache_key
+from . import freshness, rules
 from .errors import NotFound, NotParticipant
 from .models import (
     ApproachChallenge,
@@ -47,49 +46,39 @@ def _with_people(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("user1__profile", "user2__profile", "current_dispute")
 
 
-def _participant_check(pk: uuid.UUID, user) -> tuple:
-    """404 for no such session, 403 for someone outside it; one indexed query.
-
-    Returns the session's version and, per participant, what the profile holds that the session's
-    version does not cover: (running session, reliability_percent).
-    """
-    head = (
-        WingmanSession.objects.filter(pk=pk)
-        .values_list("version", "user1_id", "user2_id", "user1__profile__running_session",
-                     "user1__profile__reliability_percent", "user2__profile__running_session",
-                     "user2__profile__reliability_percent")
-        .first()
-    )
-    if head is None:
+def _require_participant(session: WingmanSession | None, user) -> WingmanSession:
+    """404 for no such session, 403 for someone outside it."""
+    if session is None:
         raise NotFound("No such session.")
-    version, user1_id, user2_id, *live = head
-    if user is None or user.pk not in (user1_id, user2_id):
+    if user is None or user.pk not in (session.user1_id, session.user2_id):
         raise NotParticipant("Only the two participants of this session can see it.")
-    return version, [tuple(live[:2]), tuple(live[2:])]
+    return session
 
 
 def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSession:
-    """The full session for one of its participants: one small query when cached, two when not.
+    """The full session with both participants and their profiles, for one of its participants.
 
-    The cached copy is used only if its version is the one in the database,
-    so a read right after a committed write is never stale, whatever
-    happened to the cache. The participants' running sessions and
-    reliability are always the ones just read.
+    From the Redis copy when its generations say it is current (no query;
+    sessions_app/freshness.py), else one query, whose result becomes the copy.
+    Either way a read right after a committed write shows that write.
     """
-    version, running = _participant_check(session_id, user)
-    key = session_cache_key(session_id)
-    cached = cache.get(key)
-    if isinstance(cached, WingmanSession) and cached.version == version:
-        session = cached
-    else:
-        session = _with_people(WingmanSession.objects.all()).get(pk=session_id)
-        cache.set(key, session, SESSION_CACHE_SECONDS)
-    for role, (running_id, reliability) in zip(("user1", "user2"), running, strict=True):
-        profile = getattr(session.user_for(role), "profile", None)
-        if profile is not None:
-            profile.running_session_id = running_id
-            profile.reliability_percent = reliability
+    found = freshness.lookup_session(session_id)
+    if found.value is not None:
+        return _require_participant(found.value, user)
+    session = _require_participant(_with_people(WingmanSession.objects.filter(pk=session_id)).first(), user)
+    found.store(session, people=(session.user1_id, session.user2_id))
     return session
+
+
+def user_with_profile(user_id):
+    """The user with the profile (None if there is no such user): the Redis copy when current, else one query."""
+    found = freshness.lookup_user(user_id)
+    if found.value is not None:
+        return found.value
+    user = get_user_model()._default_manager.select_related("profile").filter(pk=user_id).first()
+    if user is not None:
+        found.store(user)
+    return user
 
 
 def sessions_of_user(user) -> QuerySet:
@@ -121,16 +110,23 @@ class HistoryQuerySet(QuerySet):
         super().__init__(*args, **kwargs)
         self._sides: tuple[QuerySet, QuerySet] | None = None
         self._sides_where = None
+        self._known_count: int | None = None
 
     def _clone(self):
         clone = super()._clone()
-        clone._sides, clone._sides_where = self._sides, self._sides_where
+        clone._sides, clone._sides_where, clone._known_count = self._sides, self._sides_where, self._known_count
         return clone
 
-    def with_sides(self, side1: QuerySet, side2: QuerySet) -> "HistoryQuerySet":
+    def with_sides(self, side1: QuerySet, side2: QuerySet, *, count: int | None = None) -> "HistoryQuerySet":
+        """``count``: how many rows the queryset has, when a counter already says so (no COUNT query)."""
         clone = self._clone()
-        clone._sides, clone._sides_where = (side1, side2), clone.query.where
+        clone._sides, clone._sides_where, clone._known_count = (side1, side2), clone.query.where, count
         return clone
+
+    def count(self):
+        if self._known_count is not None and self._result_cache is None and self.query.where == self._sides_where:
+            return self._known_count
+        return super().count()
 
     def __getitem__(self, k):
         usable = self._sides is not None and self._result_cache is None and self.query.where == self._sides_where
@@ -154,7 +150,10 @@ def session_list_for_user(*, user, filters: SessionFilters | None = None, tz: st
     """The user's sessions as summaries (no notes), filtered and ordered on indexed columns.
 
     Dates are whole days in the user's time zone ``tz``. Slicing the result is
-    index-backed however many sessions the user has (see HistoryQuerySet).
+    index-backed however many sessions the user has (see HistoryQuerySet);
+    unfiltered, its count is the profile's ``total_sessions`` counter, which
+    the services keep (rebuild_reputation checks it), instead of a COUNT over
+    all of the user's sessions on every page.
     """
     filters = filters or SessionFilters()
     zone = ZoneInfo(tz)
@@ -176,6 +175,7 @@ def session_list_for_user(*, user, filters: SessionFilters | None = None, tz: st
     return queryset.order_by(*SESSION_ORDERINGS[filters.ordering]).with_sides(
         WingmanSession.objects.filter(conditions, user1=user),
         WingmanSession.objects.filter(conditions, user2=user),
+        count=None if conditions else profile_for_user(user=user).total_sessions,
     )
 
 
@@ -244,10 +244,15 @@ def session_events(*, session: WingmanSession) -> QuerySet:
 def session_events_for_participant(*, session_id: uuid.UUID, user) -> QuerySet:
     """The timeline of a session for one of its participants, without loading the session.
 
-    Access is decided as in session_get_for_participant (404, then 403) by one
-    indexed query, so a paginated timeline stays within a list's query budget.
+    Access is decided as in session_get_for_participant (404, then 403): from
+    the session's current Redis copy, else by one indexed query of the two
+    participants, so a paginated timeline stays within a list's query budget.
     """
-    _participant_check(session_id, user)
+    found = freshness.lookup_session(session_id)
+    if found.value is not None:
+        _require_participant(found.value, user)
+    else:
+        _require_participant(WingmanSession.objects.filter(pk=session_id).only("user1_id", "user2_id").first(), user)
     return _events_of(session_id)
 
 
@@ -314,9 +319,10 @@ def display_name(user) -> str:
 
 
 def user_stats(*, user, now: datetime | None = None) -> dict:
-    """Statistics from the counters the domain layer keeps: one query."""
+    """Statistics from the counters the domain layer keeps, on the profile authentication loaded with the
+    user (no query; current, since every change to it stops its Redis copy before committing)."""
     now = now or timezone.now()
-    profile = profile_for_user(user=user, fresh=True)
+    profile = profile_for_user(user=user)
     finished = profile.completed_sessions + profile.cancelled_sessions + profile.no_show_sessions
     today = now.astimezone(ZoneInfo(profile.timezone)).date()
     return {

@@ -26,8 +26,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 import notifications.services as notify
 
-from . import rules
-from .cache import session_cache_forget
+from . import freshness, rules
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .models import (
     LEDGER_COUNTER_EFFECTS,
@@ -98,10 +97,13 @@ def _state(session: WingmanSession) -> dict:
 
 
 def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditions) -> WingmanSession | None:
-    """Lock the session row (only it) and load both users with it; _save writes what changed since.
+    """Lock the session row (only it) and load both users with it, then both profiles in one query;
+    _save writes what changed since.
 
-    With ``skip_locked`` (the system's sweeps) a row someone else holds, or
-    one that no longer meets ``conditions``, gives None; otherwise NotFound.
+    The profiles are read after the lock is held, so they are current (a join in the locking query would
+    show rows as they were before any wait for the lock), and nothing the answer shows is loaded lazily
+    after the write. With ``skip_locked`` (the system's sweeps) a row someone else holds, or one that no
+    longer meets ``conditions``, gives None; otherwise NotFound.
     """
     session = (
         WingmanSession.objects.select_for_update(of=("self",), skip_locked=skip_locked)
@@ -113,23 +115,30 @@ def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditi
         if skip_locked:
             return None
         raise NotFound("No such session.")
+    profiles = UserProfile.objects.in_bulk(_participant_ids(session))
+    for user in (session.user1, session.user2):
+        if user.pk in profiles:
+            user.profile = profiles[user.pk]
     session._as_locked = _state(session)
     return session
 
 
 def _save(session: WingmanSession) -> None:
-    """Write the fields changed since the lock with a new version; forget the cache after commit."""
+    """Write the fields changed since the lock with a new version (its Redis copy stops first: signals.py)."""
     changed = [name for name, value in _state(session).items() if session._as_locked[name] != value]
     session.version += 1
     session.save(update_fields=[*changed, "version", "updated_at"])
     session._as_locked = _state(session)
-    session_id = session.pk
-    transaction.on_commit(lambda: session_cache_forget(session_id))
 
 
 def _lock_profiles(*user_ids) -> dict:
-    """Lock (creating where missing) the profiles of these users, in key order."""
+    """Lock (creating where missing) the profiles of these users, in key order, to change them.
+
+    Redis copies of these users (and of sessions showing them) stop being used
+    before the change commits (sessions_app/freshness.py).
+    """
     ids = sorted(set(user_ids))
+    freshness.writing(users=ids)
     UserProfile.objects.bulk_create([UserProfile(user_id=pk) for pk in ids], ignore_conflicts=True)
     return {p.pk: p for p in UserProfile.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
@@ -817,22 +826,26 @@ def profile_update(*, user, actor=None, display_name: str | None = None,
     for name, value in changes.items():
         setattr(profile, name, value)
     profile.save(update_fields=list(changes))
-    if "display_name" in changes:
-        _forget_sessions_of(user.pk)
     return profile
 
 
 def profile_unread_move(*, user_id, step: int) -> None:
     """Move a user's unread-notifications counter (the notifications app's; creates a missing profile)."""
+    release = freshness.writing(users=[user_id])  # a release back only when called in autocommit mode
     if not UserProfile.objects.filter(pk=user_id).update(notifications_unread=F("notifications_unread") + step):
         UserProfile.objects.bulk_create([UserProfile(user_id=user_id)], ignore_conflicts=True)
         UserProfile.objects.filter(pk=user_id).update(notifications_unread=F("notifications_unread") + step)
+    if release:
+        release()
 
 
 def profile_unread_set(*, user_id, count: int) -> None:
     """Set a user's unread-notifications counter to a recount (the notifications app's)."""
+    release = freshness.writing(users=[user_id])
     UserProfile.objects.bulk_create([UserProfile(user_id=user_id)], ignore_conflicts=True)
     UserProfile.objects.filter(pk=user_id).update(notifications_unread=count)
+    if release:
+        release()
 
 
 @transaction.atomic
@@ -927,19 +940,6 @@ def report_review(*, report_id: int, moderator) -> Report:
     _audit(actor=moderator, kind=EventKind.REPORT_REVIEWED, match=report.match, subject_user=report.reported,
            report=report.pk)
     return report
-
-
-def _forget_sessions_of(user_id) -> None:
-    """Cached sessions carry the participants' names, which a session's version does not cover."""
-    ids = list(
-        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id)).values_list("pk", flat=True)
-    )
-
-    def forget():
-        for pk in ids:
-            session_cache_forget(pk)
-
-    transaction.on_commit(forget)
 
 
 def _streak_from_ledger(profile: UserProfile) -> tuple[int, object]:
@@ -1055,7 +1055,6 @@ def user_erase(*, user, keep_idempotency_key: str | None = None) -> None:
     user.save()
     user.groups.clear()
     user.user_permissions.clear()
-    _forget_sessions_of(user.pk)
 
 
 @transaction.atomic

@@ -2,9 +2,11 @@
 
 ``database_fault`` is the one place that decides what a database exception
 means for the client: *busy* (a lock or statement timeout, see
-DB_LOCK_TIMEOUT_MS in wingman/settings.py; SQLite's "database is locked")
-or *unavailable* (refused, dropped or killed connections). Everything else
-is not a fault of this kind and stays a 500 (a bug to fix).
+DB_LOCK_TIMEOUT_MS in wingman/settings.py; SQLite's "database is locked"),
+*unavailable* (refused, dropped or killed connections), or a write refused
+because Redis could not be told to stop serving copies of what it changes
+(sessions_app/freshness.py). Everything else is not a fault of this kind
+and stays a 500 (a bug to fix).
 
 Three hooks use it, each answering through ``sessions_app.errorpages.service_unavailable``
 (problem+json under /api/, the friendly 503 page elsewhere):
@@ -17,6 +19,8 @@ import logging
 from dataclasses import dataclass
 
 from django.db import InterfaceError, OperationalError
+
+from .freshness import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +51,19 @@ UNAVAILABLE = DatabaseFault(
            "send the same Idempotency-Key to be sure it happens once.",
     retry_after=5,
 )
+CACHE_UNAVAILABLE = DatabaseFault(
+    code="cache_unavailable",
+    title="Service unavailable",
+    detail="The change was not made: the cache that keeps everyone's view current did not answer. "
+           "Try again in a moment; send the same Idempotency-Key to be sure it happens once.",
+    retry_after=5,
+)
 
 
 def database_fault(exc: BaseException | None) -> DatabaseFault | None:
-    """BUSY or UNAVAILABLE for a database error the client should retry; None for anything else."""
+    """BUSY, UNAVAILABLE or CACHE_UNAVAILABLE for a fault the client should retry; None for anything else."""
+    if isinstance(exc, CacheUnavailable):
+        return CACHE_UNAVAILABLE
     if not isinstance(exc, OperationalError | InterfaceError):
         return None
     if getattr(exc.__cause__, "sqlstate", None) in BUSY_SQLSTATES or "database is locked" in str(exc):

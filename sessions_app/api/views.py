@@ -32,6 +32,7 @@ from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import erased_account_replay, idempotent
+from .lru import Lru
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
 from .renderers import ICalendarRenderer
@@ -105,6 +106,10 @@ def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
     )
 
 
+RENDERED_SESSIONS_KEPT = 1_000
+_rendered_sessions = Lru(RENDERED_SESSIONS_KEPT)  # (ETag, media type) -> the JSON bytes of that full session
+
+
 class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """The caller's sessions and every action on one of them."""
 
@@ -127,13 +132,25 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return super().get_renderers()
 
     def session_response(self, session, *, status_code: int = 200) -> Response:
-        """The full session with its ETag; answers 304 to a matching If-None-Match on reads."""
+        """The full session with its ETag; answers 304 to a matching If-None-Match on reads.
+
+        The ETag is a digest of everything the body is built from (conditional.py), so the JSON rendered
+        for one ETag is kept (``RENDERED_SESSIONS_KEPT`` per process) and sent again as bytes.
+        """
         context = self.context()
         allowed = rules.allowed_actions(session, self.request.user, context["now"])
         etag = session_etag(session, self.request.user, allowed)
         if self.request.method == "GET" and etag_matches(self.request.headers.get("If-None-Match"), etag):
             response = HttpResponseNotModified()  # decided without rendering the body
-        else:
+        elif type(getattr(self.request, "accepted_renderer", None)) is JSONRenderer:
+            media_type = self.request.accepted_media_type
+            body = _rendered_sessions.get((etag, media_type))
+            if body is None:
+                data = SessionSerializer(session, context={**context, "allowed": allowed}).data
+                body = self.request.accepted_renderer.render(data, media_type, self.get_renderer_context())
+                _rendered_sessions.put((etag, media_type), body)
+            response = HttpResponse(body, status=status_code, content_type=media_type)
+        else:  # the browsable API
             response = Response(SessionSerializer(session, context={**context, "allowed": allowed}).data,
                                 status=status_code)
         response["ETag"] = etag

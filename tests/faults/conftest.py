@@ -230,8 +230,11 @@ def _gunicorn(django_db_setup, _own_redis, tmp_path_factory):
 
 
 @pytest.fixture
-def server(_gunicorn, redis, transactional_db):
+def server(_gunicorn, redis, transactional_db, settings):
     assert _gunicorn.process.poll() is None, _gunicorn.log_tail()
+    # The tests write through the services too: they must mark the server's Redis (sessions_app/freshness.py).
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "LOCATION": redis.url,
+                                                      "KEY_PREFIX": "wingman"}}
     wait_until(_gunicorn.healthy, timeout=60, what="gunicorn workers", interval=0.2)
     return _gunicorn
 

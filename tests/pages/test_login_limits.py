@@ -128,7 +128,8 @@ def test_it_says_how_long_is_left(settings, alice, client):
 
 
 @pytest.mark.reliability("fault", "Redis down during login guessing")
-def test_it_keeps_counting_with_redis_down(redis_down, alice, client):
+def test_it_keeps_counting_with_redis_down(alice, client, request):
+    request.getfixturevalue("redis_down")  # after alice is stored: writing a user needs Redis
     for _ in range(LIMIT):
         login(client, "/accounts/login/", "alice", "nope")
     assert_locked(login(client, "/accounts/login/", "alice", PASSWORD))

@@ -2,10 +2,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
 from sessions_app import services
-from sessions_app.cache import session_cache_key
 from tests.pages.conftest import HTMX
 
 
@@ -14,7 +12,6 @@ def url(session):
 
 
 def test_it_shows_the_session_to_a_participant(alice_web, session, django_assert_max_num_queries):
-    cache.delete(session_cache_key(session.pk))
     with django_assert_max_num_queries(5):
         response = alice_web.get(url(session))
     assert response.status_code == 200
@@ -119,7 +116,6 @@ def test_it_changes_the_etag_when_an_action_opens(alice_web, make_session):
     before = alice_web.get(url(s), **HTMX)["ETag"]
     s.scheduled_time -= timedelta(minutes=15)  # check-in is now open, with no write through a service
     s.save(update_fields=["scheduled_time"])
-    cache.delete(session_cache_key(s.pk))
     assert alice_web.get(url(s), **HTMX)["ETag"] != before
 
 

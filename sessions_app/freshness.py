@@ -1,0 +1,240 @@
+"""When a copy in Redis may answer for rows in PostgreSQL: generations, marked before every commit.
+
+Reads of a session and of the signed-in user are served from Redis without
+a query when the copy there is known to be current. Every session and every
+user has a *generation* in Redis, a random token. A copy is stored with the
+generations it was read under and is used only while they are still the
+current ones.
+
+A writer, inside its transaction and before it commits, sets the generation
+of each session and user it changes to a *writing* token ("w:..."): a copy
+is never stored while a generation is writing, and no stored copy carries a
+writing token, so from that moment no copy is used. After the commit the
+writer replaces its writing token with a new generation, so copies can be
+stored again. If marking fails, the write is refused (``CacheUnavailable``,
+a 503 "try again": nothing was changed); if the replacement after the
+commit fails, the writing token expires after ``WRITING_SECONDS`` and reads
+go to the database until then. Either way no read can show data older
+than a committed write: a stale copy would need a generation that did not
+change across the write, and every write changes it before it commits.
+
+A reader that finds no usable copy reads the database; it stores what it
+read only if it saw current, non-writing generations *before* its query
+(they are fetched in the same Redis call as the copy). Missing generations
+are created then, so the next read can store. A session's two participants
+never change; the first read records them, so later lookups fetch the
+session's and both users' generations and the copy in one round trip (a
+Lua script, so keys are computed on the server: this needs one Redis, not
+a cluster).
+
+Only with a cache shared by every process (Redis: settings.FRESHNESS_MARKERS);
+with the per-process local-memory cache of development nothing is served
+from a copy. Any Redis error on a read falls back to the database.
+"""
+
+import functools
+import logging
+import pickle
+import secrets
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+WRITING = b"w:"
+WRITING_SECONDS = 60  # longer than any web transaction (statement_timeout 5 s, lock_timeout 2 s)
+GENERATION_SECONDS = 24 * 3600
+COPY_SECONDS = 300
+
+# After a commit: replace our writing token, or a generation someone created after our token expired
+# (that generation may tag a copy read before the commit). Leave another writer's token alone.
+_RELEASE = """
+for i, key in ipairs(KEYS) do
+    local now = redis.call('GET', key)
+    if now == ARGV[1] or (now and string.sub(now, 1, 2) ~= 'w:') then
+        redis.call('SET', key, ARGV[i + 1], 'EX', tonumber(ARGV[#ARGV]))
+    end
+end
+return 0
+"""
+
+# One round trip for a session read: the copy, the session's generation, its participants, and theirs.
+_SESSION_LOOKUP = """
+local copy = redis.call('GET', KEYS[1])
+local generation = redis.call('GET', KEYS[2])
+local people = redis.call('GET', KEYS[3])
+local first, second = false, false
+if people then
+    local user1, user2 = string.match(people, '^(%d+) (%d+)$')
+    first = redis.call('GET', ARGV[1] .. user1)
+    second = redis.call('GET', ARGV[1] .. user2)
+end
+return {copy, generation, people, first, second}
+"""
+
+
+class CacheUnavailable(Exception):
+    """The generations could not be marked before a commit: the write must not happen (503, retry)."""
+
+
+def enabled() -> bool:
+    return settings.FRESHNESS_MARKERS
+
+
+def _client():
+    return _connection(_config_key())[0]
+
+
+def _key(name: str) -> str:
+    return _connection(_config_key())[1] + name
+
+
+def _config_key() -> tuple:
+    config = settings.CACHES["default"]
+    return config.get("LOCATION"), config.get("KEY_PREFIX"), config.get("VERSION")
+
+
+@functools.lru_cache(maxsize=8)
+def _connection(config_key: tuple) -> tuple:
+    """The Redis client and our keys' prefix, for one cache configuration (looked up once per process:
+    going through django.core.cache.caches on every call cost a tenth of a cached read)."""
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default"), cache.make_key("")
+
+
+def session_key(session_id) -> str:
+    return _key(f"fresh:s:{session_id}")
+
+
+def user_key(user_id) -> str:
+    return _key(f"fresh:u:{user_id}")
+
+
+def _new_generation() -> bytes:
+    return secrets.token_hex(8).encode()
+
+
+def _usable(generation) -> bool:
+    return generation is not None and not generation.startswith(WRITING)
+
+
+# --- writers ------------------------------------------------------------------------
+
+
+def writing(*, sessions=(), users=()):
+    """Mark these sessions and users as being written, before the write commits.
+
+    Inside a transaction (every service) the marks are released when it
+    commits. Outside one (a model saved in autocommit mode) the write commits
+    by itself, so the caller gets the release back and calls it once the write
+    is done. Raises CacheUnavailable, so no write happens, when Redis cannot
+    be told.
+    """
+    if not enabled():
+        return None
+    keys = sorted({session_key(pk) for pk in sessions} | {user_key(pk) for pk in users if pk is not None})
+    if not keys:
+        return None
+    token = WRITING + secrets.token_hex(8).encode()
+    try:
+        pipe = _client().pipeline(transaction=False)
+        for key in keys:
+            pipe.set(key, token, ex=WRITING_SECONDS)
+        pipe.execute()
+    except Exception as error:  # any Redis failure: we cannot promise fresh reads, so no write
+        logger.warning("could not mark %d keys as writing: %s", len(keys), error)
+        raise CacheUnavailable() from error
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _release(keys, token))
+        return None
+    return lambda: _release(keys, token)
+
+
+def _release(keys: list, token: bytes) -> None:
+    try:
+        _client().eval(_RELEASE, len(keys), *keys, token, *[_new_generation() for _ in keys], GENERATION_SECONDS)
+    except Exception:  # the writing tokens expire on their own; reads use the database until then
+        logger.warning("could not release %d writing keys", len(keys), exc_info=True)
+
+
+# --- readers ------------------------------------------------------------------------
+
+
+class Lookup:
+    """What one Redis call found for a read: the copy (when current), and whether a new copy may be stored."""
+
+    def __init__(self, key: str, tags: tuple | None, value=None, missing=(), people_key: str | None = None):
+        self.key = key
+        self.tags = tags  # the generations seen before the database read; None: do not store
+        self.value = value
+        self.missing = missing  # generation keys to create
+        self.people_key = people_key
+
+    def store(self, value, *, people: tuple | None = None) -> None:
+        """Keep ``value`` (read from the database after this lookup) for later reads, when that is safe."""
+        try:
+            client = _client()
+            pipe = client.pipeline(transaction=False)
+            for key in self.missing:
+                pipe.set(key, _new_generation(), ex=GENERATION_SECONDS, nx=True)
+            if self.people_key and people:
+                pipe.set(self.people_key, f"{people[0]} {people[1]}", ex=GENERATION_SECONDS)
+            if self.tags is not None:
+                pipe.set(self.key, pickle.dumps((self.tags, value), pickle.HIGHEST_PROTOCOL), ex=COPY_SECONDS)
+            pipe.execute()
+        except Exception:
+            logger.warning("could not store a copy under %s", self.key, exc_info=True)
+
+
+_NOTHING = Lookup("", None)
+
+
+def _unpickled(copy: bytes | None, tags: tuple):
+    if copy is None:
+        return None
+    stored_tags, value = pickle.loads(copy)  # noqa: S301 (our own Redis, written by _store above)
+    return value if stored_tags == tags else None
+
+
+def lookup_user(user_id) -> Lookup:
+    """The signed-in user's copy (with the profile), current or not, in one round trip."""
+    if not enabled():
+        return _NOTHING
+    generation_key, copy_key = user_key(user_id), _key(f"copy:u:{user_id}")
+    try:
+        generation, copy = _client().mget([generation_key, copy_key])
+    except Exception:
+        logger.warning("Redis unavailable for the user lookup", exc_info=True)
+        return _NOTHING
+    if not _usable(generation):
+        return Lookup(copy_key, None, missing=[generation_key] if generation is None else [])
+    tags = (generation,)
+    return Lookup(copy_key, tags, _unpickled(copy, tags))
+
+
+def lookup_session(session_id) -> Lookup:
+    """A session's copy (with both participants), current or not, in one round trip."""
+    if not enabled():
+        return _NOTHING
+    copy_key, generation_key = _key(f"copy:s:{session_id}"), session_key(session_id)
+    people_key = _key(f"people:s:{session_id}")
+    try:
+        copy, generation, people, first, second = _client().eval(
+            _SESSION_LOOKUP, 3, copy_key, generation_key, people_key, user_key("")
+        )
+    except Exception:
+        logger.warning("Redis unavailable for the session lookup", exc_info=True)
+        return _NOTHING
+    if people is None:
+        missing = [generation_key] if generation is None else []
+        return Lookup(copy_key, None, missing=missing, people_key=people_key)
+    user1, user2 = people.split()
+    generations = {generation_key: generation, user_key(user1.decode()): first, user_key(user2.decode()): second}
+    missing = [key for key, value in generations.items() if value is None]
+    if not all(_usable(value) for value in generations.values()):
+        return Lookup(copy_key, None, missing=missing)
+    tags = (generation, first, second)
+    return Lookup(copy_key, tags, _unpickled(copy, tags))
