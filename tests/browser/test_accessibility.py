@@ -242,3 +242,19 @@ def test_axe_finds_what_it_should(live_server, new_page, db):
     assert counts(wcag) == {"color-contrast": 1}
     assert "4.43" in wcag[0]["nodes"][0]["summary"]
     assert counts(best_practice) == {"heading-order": 1}
+
+
+def test_no_page_asks_for_its_icon_in_vain(live_server, new_page, alice):
+    """Chromium fetches the icon a page names (base.html), else /favicon.ico (the admin names none)."""
+    page = new_page()
+    answers = []
+    page.on("response", lambda response: answers.append((response.url.removeprefix(live_server.url),
+                                                          response.status)))
+    for path in ("/accounts/login/", "/admin/login/"):
+        page.goto(live_server.url + path)
+    page.wait_for_timeout(500)
+    assert ("/static/img/favicon.svg", 200) in answers
+    assert not [answer for answer in answers if answer[1] >= 400], answers
+    root_icon = page.request.get(f"{live_server.url}/favicon.ico")  # (the browser's own fetch is not reported)
+    assert root_icon.status == 200 and root_icon.url.endswith("/static/img/favicon.ico")
+    assert root_icon.body()[:4] == b"\x00\x00\x01\x00"
