@@ -92,7 +92,7 @@ SESSION_COLUMNS = """
     user2_challenge_title, user2_challenge_description, user2_challenge_difficulty, user2_challenge_points,
     user1_checked_in_at, user2_checked_in_at, started_at, running_since, paused_at, active_seconds,
     cancelled_at, cancelled_by_id, cancellation_reason, cancellation_penalty, no_show_user_id,
-    reschedule_venue_name, user1_disputed, user2_disputed, finished_at
+    reschedule_venue_name, user1_disputed, user2_disputed, finished_at, redecisions
 """
 
 # g: session number; m: match number (users 2m-1 and 2m); t: scheduled time; s: status.
@@ -128,7 +128,7 @@ SELECT sid, mid, 2 * m - 1, 2 * m,
     CASE WHEN s = 'cancelled' THEN 'Plans changed' ELSE '' END,
     CASE WHEN s = 'cancelled' AND g % 5 = 0 THEN (c1.points + 1) / 2 ELSE 0 END,
     CASE WHEN s = 'no_show' THEN 2 * m END,
-    '', false, false, CASE WHEN s IN ('completed', 'cancelled', 'no_show') THEN t + interval '1 hour' END
+    '', false, false, CASE WHEN s IN ('completed', 'cancelled', 'no_show') THEN t + interval '1 hour' END, 0
 FROM planned
 JOIN approach_challenges c1 ON c1.id = planned.c1
 JOIN approach_challenges c2 ON c2.id = planned.c2
@@ -142,7 +142,7 @@ SELECT md5(seed)::uuid, md5('m' || m)::uuid, 2 * m - 1, 2 * m,
     c1.id, c2.id, venue, t, s, NULL, false, false, '', t - interval '1 day', now(), 2,
     c1.title, c1.description, c1.difficulty, c1.points, c2.title, c2.description, c2.difficulty, c2.points,
     CASE WHEN s = 'in_progress' THEN t END, NULL, CASE WHEN s = 'in_progress' THEN t END,
-    CASE WHEN s = 'in_progress' THEN t END, NULL, 0, NULL, NULL, '', 0, NULL, '', false, false, NULL
+    CASE WHEN s = 'in_progress' THEN t END, NULL, 0, NULL, NULL, '', 0, NULL, '', false, false, NULL, 0
 FROM (
     SELECT '{LIVE_SESSION}' AS seed, 1 AS m, now() - interval '5 minutes' AS t, 'in_progress' AS s,
         'Corner Coffee House' AS venue
@@ -197,8 +197,8 @@ FILL = [
         WHERE e.kind = 'scheduled' OR s.status IN ('completed', 'cancelled', 'no_show');
     """),
     ("ledger", """
-        INSERT INTO reputation_ledger (user_id, session_id, reason, points, created_at)
-        SELECT l.user_id, s.id, l.reason, l.points, l.at
+        INSERT INTO reputation_ledger (user_id, session_id, reason, points, decision, created_at)
+        SELECT l.user_id, s.id, l.reason, l.points, 0, l.at
         FROM wingman_sessions s CROSS JOIN LATERAL (VALUES
             (s.user1_id, 'completion', s.user1_challenge_points::int, s.completed_at, s.status = 'completed'),
             (s.user2_id, 'completion', s.user2_challenge_points::int, s.completed_at, s.status = 'completed'),

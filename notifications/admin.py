@@ -1,4 +1,5 @@
-"""Moderators see the outbox: failures with their error, and rows whose outcome is unknown."""
+"""Moderators see the outbox: failures with their error, rows whose outcome is unknown, and why a row was
+skipped or superseded."""
 
 from django.contrib import admin
 
@@ -16,7 +17,7 @@ class NotificationAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = [f.name for f in Notification._meta.fields]
 
-    @admin.display(description="last error")
+    @admin.display(description="reason or last error")
     def short_error(self, notification) -> str:
         return notification.last_error[:80]
 

@@ -31,15 +31,24 @@ class Status(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped (no e-mail to send)"
     FAILED = "failed", "Failed"
     SUPERSEDED = "superseded", "Superseded"
-    UNKNOWN = "unknown", "Unknown (lease ran out mid-delivery)"
+    UNKNOWN = "unknown", "Unknown (may have reached the mail server)"
 
 
 class Notification(models.Model):
     """What to tell whom, and when. The e-mail channel is at most once: a row is
-    claimed (pending -> sending, with a lease) and committed before the mail
-    leaves; a row still "sending" after its lease becomes "unknown", never resent."""
+    claimed (pending -> sending, with a lease and a claim token) and committed
+    before the mail leaves, and ``smtp_started_at`` is committed right before
+    the message goes to the server. A row still "sending" after its lease
+    becomes "unknown" (never resent) if the server may have it, or pending
+    again if the mail never started.
+
+    ``status`` tells what became of the e-mail: "sent" when the server took it,
+    "skipped" when there was none to send (the kind's e-mail is off, or the
+    recipient has no address); ``last_error`` says why a row was skipped,
+    superseded or failed. In-app delivery is ``shown_at``."""
 
     id = models.BigAutoField(primary_key=True)
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)  # the stable Message-ID
@@ -61,6 +70,8 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     lease_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False)  # whose delivery attempt this is
+    smtp_started_at = models.DateTimeField(null=True, blank=True)  # from then on the server may have the mail
     last_error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

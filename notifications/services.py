@@ -7,21 +7,29 @@ that rolls back leaves no notification behind. They only write rows; the sweep
 the Celery beat task) delivers them later:
 
 1. claim one due row with a conditional UPDATE (pending -> sending, with a
-   lease) and commit it, so no row lock is held while a mail is on its way;
+   lease and a claim token) and commit it, so no row lock is held while a
+   mail is on its way;
 2. re-check the session (a reminder for a cancelled or moved session is
    superseded, never sent);
-3. show it in-app and send the e-mail outside any transaction, under the
-   row's stable Message-ID;
-4. record the result: sent; pending again after a backoff while the mail server
-   refuses; failed after the last try; "unknown" when the outcome cannot be
-   known (a timeout mid-conversation, or a worker that died holding the lease).
-   A row is never sent again once it might have been sent: at most once.
+3. show it in-app, connect to the mail server, and commit ``smtp_started_at``
+   right before the message goes, each step only while the row is still this
+   claim's: a cancel or move supersedes a claimed row up to that last step
+   (without waiting for it), so a mail claimed before a cancel is not sent
+   after it;
+4. send the e-mail outside any transaction, under the row's stable Message-ID;
+5. record the result: sent; skipped when there is no e-mail to send; pending
+   again after a backoff while the mail server refuses; failed after the last
+   try; "unknown" when the outcome cannot be known (a timeout mid-conversation,
+   or a worker that died after the message started to go).
+   A row is never sent again once it might have been sent: at most once. A
+   worker that died before that point leaves a row that is safely tried again.
 """
 
 import hashlib
 import logging
 import secrets
 import smtplib
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,11 +37,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from sessions_app import rules
-from sessions_app.models import OPEN_STATUSES, SessionStatus, WingmanSession, buddy_of
+from sessions_app.models import OPEN_STATUSES, Block, SessionStatus, WingmanSession, buddy_of
 
 from .models import CalendarToken, Kind, Notification, Preference, Status
 
@@ -50,6 +58,9 @@ REMINDER_OFFSETS = {
 # The SMTP replies that say for certain the message was not accepted: safe to try again.
 NOT_DELIVERED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError,
                  smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError)
+# Why a row ends "skipped" (kept in its last_error, shown in the admin).
+NO_EMAIL_WANTED = "e-mail is off for this kind"
+NO_ADDRESS = "the recipient has no e-mail address"
 
 
 # --- writing the outbox ---------------------------------------------------------------------
@@ -103,7 +114,8 @@ def _write(planned: list[_Planned], *, session: WingmanSession | None, now: date
             recipient_id=plan.recipient_id, kind=plan.kind, session=session, payload=plan.payload,
             due_at=plan.due_at, expires_at=plan.expires_at, email=email, in_app=in_app,
             next_attempt_at=plan.due_at, shown_at=now if visible else None,
-            status=Status.SENT if done else Status.PENDING, finished_at=now if done else None,
+            status=Status.SKIPPED if done else Status.PENDING, finished_at=now if done else None,
+            last_error=NO_EMAIL_WANTED if done else "",
         ))
         shown[plan.recipient_id] += visible
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -148,8 +160,11 @@ def _reminders(session: WingmanSession, *, now: datetime) -> list[_Planned]:
 
 
 def _supersede(session: WingmanSession, *, now: datetime, why: str, kinds=REMINDER_KINDS) -> int:
-    """Pending rows of these kinds for this session will not be sent (rows being sent are left alone)."""
-    return Notification.objects.filter(session=session, kind__in=kinds, status=Status.PENDING).update(
+    """Rows of these kinds for this session will not be sent: pending ones, and claimed ones whose mail
+    has not started to go (their worker sees it at its next step and stops). A mail already on its way
+    is left alone: no lock is waited for."""
+    not_started = Q(status=Status.PENDING) | Q(status=Status.SENDING, smtp_started_at__isnull=True)
+    return Notification.objects.filter(not_started, session=session, kind__in=kinds).update(
         status=Status.SUPERSEDED, finished_at=now, last_error=why, lease_until=None
     )
 
@@ -192,12 +207,31 @@ def notify_reschedule_declined(*, session: WingmanSession, actor) -> None:
 
 def notify_session_cancelled(*, session: WingmanSession, actor) -> None:
     """The other participant (both, when a moderator or the system cancelled) hears of it, with a
-    calendar cancellation; every reminder still waiting is superseded."""
+    calendar cancellation and the reason as they see it; every reminder still waiting is superseded.
+
+    A cancellation by a block reaches only the blocked user, neutrally (rules.cancellation_reason_for):
+    the blocker did it.
+    """
     now = timezone.now()
     _supersede(session, now=now, why="the session was cancelled")
     _supersede(session, now=now, why="the session was cancelled", kinds=(Kind.SESSION_SCHEDULED,
                                                                           Kind.SESSION_RESCHEDULED))
-    _tell(_others(session, actor), Kind.SESSION_CANCELLED, session, now=now, reason=session.cancellation_reason)
+    planned = []
+    for user_id in _others(session, actor):
+        if user_id != session.blocked_by_id:
+            planned += _now_for([user_id], Kind.SESSION_CANCELLED, session, now=now,
+                                reason=rules.cancellation_reason_for(session, user_id))
+    _write(planned, session=session, now=now)
+
+
+def notify_pair_blocked(*, blocker_id, blocked_id) -> None:
+    """Nothing about the pair that is still waiting reaches the blocker any more (whatever the blocked user
+    did before the block); rows already on their way are left alone."""
+    pair = (Q(session__user1_id=blocker_id, session__user2_id=blocked_id)
+            | Q(session__user1_id=blocked_id, session__user2_id=blocker_id))
+    Notification.objects.filter(pair, recipient_id=blocker_id, status=Status.PENDING).update(
+        status=Status.SUPERSEDED, finished_at=timezone.now(), last_error="the buddy was blocked", lease_until=None
+    )
 
 
 def notify_checked_in(*, session: WingmanSession, user) -> None:
@@ -220,9 +254,14 @@ def notify_no_show(*, session: WingmanSession) -> None:
     _tell([session.no_show_user_id], Kind.NO_SHOW_REPORTED, session, now=now)
 
 
-def notify_dispute_opened(*, session: WingmanSession) -> None:
+def notify_dispute_opened(*, session: WingmanSession, actor) -> None:
+    """Both participants, except a buddy who has blocked the one disputing: after a block, disputing an
+    earlier outcome is all the blocked user can still do with the pair's sessions (every open one was
+    cancelled, no new one can be scheduled), and nothing they do reaches the blocker."""
     now = timezone.now()
-    _tell(_participants(session), Kind.DISPUTE_OPENED, session, now=now)
+    blocking = set(Block.objects.filter(blocked_id=actor.pk, blocker_id__in=_participants(session))
+                   .values_list("blocker_id", flat=True))
+    _tell([pk for pk in _participants(session) if pk not in blocking], Kind.DISPUTE_OPENED, session, now=now)
 
 
 def notify_dispute_resolved(*, session: WingmanSession, outcome: str) -> None:
@@ -236,12 +275,15 @@ def notify_dispute_resolved(*, session: WingmanSession, outcome: str) -> None:
 @dataclass
 class SweepReport:
     outcomes: Counter = field(default_factory=Counter)
-    lost: int = 0  # rows whose lease ran out: now "unknown"
+    lost: int = 0  # rows whose lease ran out after their mail started to go: now "unknown"
+    retried: int = 0  # rows whose lease ran out before their mail started to go: pending again
 
     def __str__(self) -> str:
         parts = [f"{name} {count}" for name, count in sorted(self.outcomes.items())]
         if self.lost:
             parts.append(f"unknown (lease ran out) {self.lost}")
+        if self.retried:
+            parts.append(f"tried again (lease ran out before sending) {self.retried}")
         return ", ".join(parts) or "nothing due"
 
 
@@ -268,32 +310,57 @@ def _stale_reason(notification: Notification, now: datetime) -> str:
     return ""
 
 
-def _claim(notification_id, now: datetime) -> bool:
-    """pending -> sending with a lease, committed at once: whoever's UPDATE matches owns the row."""
+def _claim(notification_id, now: datetime, claim: uuid.UUID) -> bool:
+    """pending -> sending with a lease, committed at once: whoever's UPDATE matches owns the row, and
+    every later step of the delivery is conditional on ``claim`` still being its token."""
     with transaction.atomic():
         return bool(
             Notification.objects.filter(pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now).update(
                 status=Status.SENDING, lease_until=now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS),
-                attempts=F("attempts") + 1,
+                attempts=F("attempts") + 1, claim=claim, smtp_started_at=None,
             )
         )
 
 
+def _claimed(notification: Notification):
+    """The row, while it is still this delivery's: not superseded, nor given to another worker."""
+    return Notification.objects.filter(pk=notification.pk, claim=notification.claim, status=Status.SENDING)
+
+
 def _record(notification: Notification, status: str, *, now: datetime, error: str = "", **fields) -> None:
     """The outcome of a claimed row. Also from "unknown": a slow worker may still say how it went."""
-    Notification.objects.filter(pk=notification.pk, status__in=(Status.SENDING, Status.UNKNOWN)).update(
+    Notification.objects.filter(
+        pk=notification.pk, claim=notification.claim, status__in=(Status.SENDING, Status.UNKNOWN)
+    ).update(
         status=status, last_error=error[:2000], lease_until=None,
         finished_at=None if status == Status.PENDING else now, **fields,
     )
 
 
 @transaction.atomic
-def _show(notification: Notification, now: datetime) -> None:
-    if Notification.objects.filter(pk=notification.pk, shown_at__isnull=True).update(shown_at=now):
-        _unread_move(notification.recipient_id, 1)
+def _show(notification: Notification, now: datetime) -> bool:
+    """In-app from now on; False when the row is no longer this delivery's (a cancel superseded it)."""
+    if not _claimed(notification).filter(shown_at__isnull=True).update(shown_at=now):
+        return False
+    _unread_move(notification.recipient_id, 1)
+    return True
+
+
+def _start_sending(notification: Notification, now: datetime) -> bool:
+    """The last step before the message goes, committed: from here on the server may have it, so a
+    cancel no longer supersedes the row and a lease that runs out makes it "unknown". False when a
+    cancel or move superseded the row since it was claimed (or its lease ran out): nothing is sent."""
+    return bool(_claimed(notification).filter(smtp_started_at__isnull=True).update(smtp_started_at=now))
+
+
+def _given_up(notification: Notification) -> str:
+    """What became of a row this delivery lost between two steps (nothing was sent)."""
+    status = Notification.objects.filter(pk=notification.pk).values_list("status", flat=True).first()
+    return Status.SUPERSEDED if status == Status.SUPERSEDED else "taken"
 
 
 def _retry_or_fail(notification: Notification, error: Exception, now: datetime) -> str:
+    """The server certainly does not have the mail: try again after a backoff, or fail after the last try."""
     backoff = settings.NOTIFICATIONS_RETRY_BACKOFF
     message = f"{type(error).__name__}: {error}"
     if notification.attempts > len(backoff):
@@ -304,36 +371,56 @@ def _retry_or_fail(notification: Notification, error: Exception, now: datetime) 
     if next_attempt >= notification.expires_at:
         _record(notification, Status.FAILED, now=now, error=f"{message} (would expire before the next try)")
         return Status.FAILED
-    _record(notification, Status.PENDING, now=now, error=message, next_attempt_at=next_attempt)
+    _record(notification, Status.PENDING, now=now, error=message, next_attempt_at=next_attempt, smtp_started_at=None)
     return "retry"
+
+
+def _open(connection) -> None:
+    """Connect and greet the mail server (Django's backend leaves EHLO to the first send without TLS or
+    a login), so that the next thing the server hears after ``smtp_started_at`` is the mail itself."""
+    connection.open()
+    smtp = getattr(connection, "connection", None)  # the SMTP backend's smtplib client; other backends have none
+    if isinstance(smtp, smtplib.SMTP):
+        smtp.ehlo_or_helo_if_needed()
+
+
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001, S110 (the message is already accepted, recorded, or never went)
+        pass
 
 
 def notification_deliver(*, notification_id, now: datetime | None = None) -> str:
     """Deliver one due row if this caller can claim it; returns what happened to it.
 
-    Never call inside a transaction: the claim must be committed before the
-    mail leaves, and the SMTP conversation must hold no lock.
+    Never call inside a transaction: the claim and each later step must be
+    committed before the next one, and the SMTP conversation must hold no lock.
     """
     from .emails import build_message  # the templates need the app registry; keep this import lazy
 
     now = now or timezone.now()
-    if not _claim(notification_id, now):
+    claim = uuid.uuid4()
+    if not _claim(notification_id, now, claim):
         return "taken"
     notification = (
         Notification.objects.select_related("recipient", "recipient__profile", "session", "session__user1",
                                             "session__user2", "session__user1__profile", "session__user2__profile")
         .get(pk=notification_id)
     )
+    if notification.claim != claim:  # the lease ran out already and another worker took it
+        return "taken"
     why = _stale_reason(notification, now)
     if why:
         _record(notification, Status.SUPERSEDED, now=now, error=why)
         return Status.SUPERSEDED
     email, in_app = _channels(notification.recipient_id, notification.kind)
-    if notification.in_app and in_app and notification.shown_at is None:
-        _show(notification, now)
-    if not (notification.email and email and notification.recipient.email and notification.emailed_at is None):
-        _record(notification, Status.SENT, now=now)
-        return Status.SENT
+    if notification.in_app and in_app and notification.shown_at is None and not _show(notification, now):
+        return _given_up(notification)
+    if not (notification.email and email) or not notification.recipient.email:
+        _record(notification, Status.SKIPPED, now=now,
+                error=NO_ADDRESS if notification.email and email else NO_EMAIL_WANTED)
+        return Status.SKIPPED
     connection = get_connection(fail_silently=False)
     try:
         message = build_message(notification, connection=connection, now=now)
@@ -343,9 +430,12 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> str
         _record(notification, Status.FAILED, now=now, error=f"could not write the mail: {error}")
         return Status.FAILED
     try:
-        connection.open()  # nothing was sent if this fails: safe to try again
+        _open(connection)  # nothing was sent if this fails: safe to try again
     except Exception as error:  # noqa: BLE001 (any failure to connect means "not sent")
         return _retry_or_fail(notification, error, now)
+    if not _start_sending(notification, now):
+        _close(connection)
+        return _given_up(notification)
     try:
         connection.send_messages([message])
     except NOT_DELIVERED as error:
@@ -354,10 +444,7 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> str
         _record(notification, Status.UNKNOWN, now=now, error=f"{type(error).__name__}: {error}")
         return Status.UNKNOWN
     finally:
-        try:
-            connection.close()
-        except Exception:  # noqa: BLE001, S110 (the message is already accepted or recorded)
-            pass
+        _close(connection)
     _record(notification, Status.SENT, now=now, emailed_at=now)
     return Status.SENT
 
@@ -365,14 +452,21 @@ def notification_deliver(*, notification_id, now: datetime | None = None) -> str
 def notifications_deliver_due(*, now: datetime | None = None) -> SweepReport:
     """One sweep: every row due at ``now`` is delivered (safe to run often and concurrently).
 
-    First, rows left "sending" past their lease become "unknown": a worker
-    died or hung mid-delivery, so the mail may have left; they are shown to
-    moderators and never sent again.
+    First, rows left "sending" past their lease (a worker died or hung
+    mid-delivery): those whose mail had started to go become "unknown", shown
+    to moderators and never sent again; those whose mail had not are pending
+    again and delivered by this sweep.
     """
     now = now or timezone.now()
     report = SweepReport()
-    report.lost = Notification.objects.filter(status=Status.SENDING, lease_until__lt=now).update(
-        status=Status.UNKNOWN, finished_at=now, last_error="the lease ran out during delivery (worker died?)"
+    expired = Notification.objects.filter(status=Status.SENDING, lease_until__lt=now)
+    report.lost = expired.filter(smtp_started_at__isnull=False).update(
+        status=Status.UNKNOWN, finished_at=now, last_error="the lease ran out while the mail was being sent "
+                                                           "(worker died?)"
+    )
+    report.retried = expired.filter(smtp_started_at__isnull=True).update(
+        status=Status.PENDING, lease_until=None, claim=None,
+        last_error="the lease ran out before the mail started to go (worker died?): tried again",
     )
     last_id = 0
     while True:

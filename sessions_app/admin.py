@@ -720,7 +720,7 @@ class SessionEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ReputationLedger)
 class ReputationLedgerAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "user", "reason", "points", "session_link")
+    list_display = ("created_at", "user", "reason", "points", "decision", "session_link")
     list_filter = ("reason", "created_at")
     search_fields = ("user__username", "user__email", "session__venue_name")
     list_select_related = ("user", "session")

@@ -198,6 +198,13 @@ class WingmanSession(PairOfUsers):
     current_dispute = models.ForeignKey(
         "Dispute", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who blocked the other participant when a block cancelled the session (the other one sees a neutral
+    # cancellation: rules.sees_neutral_cancellation). Never looked up by, so no index.
+    blocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", db_index=False)
+    # How often moderators changed the final outcome; the ledger rows of the outcome standing now carry
+    # this number (ReputationLedger.decision).
+    redecisions = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         db_table = "wingman_sessions"
@@ -487,13 +494,18 @@ class ReputationLedger(models.Model):
     session = models.ForeignKey(WingmanSession, on_delete=models.PROTECT, related_name="ledger")
     reason = models.CharField(max_length=40, choices=LedgerReason.choices)
     points = models.IntegerField()
+    # Which of the session's outcomes the row belongs to: 0 for the first, n after the n-th moderator
+    # re-decision (the session's ``redecisions`` then). A re-decision reverses the rows of the outcome it
+    # replaces under their number, so each outcome's rows are written, and reversed, once.
+    decision = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "reputation_ledger"
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "session", "reason"], name="ledger_once_per_reason"),
+            models.UniqueConstraint(fields=["user", "session", "reason", "decision"],
+                                    name="ledger_once_per_decision"),
             models.CheckConstraint(condition=Q(reason__in=LedgerReason.values), name="ledger_reason_valid"),
         ]
         indexes = [models.Index(fields=["user", "created_at"], name="ledger_user_time")]

@@ -9,6 +9,7 @@ to tell pages and API clients what the viewer may do now, and why not.
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import Conflict, DomainError, InvalidInput, NotParticipant, RuleViolation
@@ -34,6 +35,13 @@ DISPLAY_NAME_MAX_LENGTH = 100
 # doing: no penalty, no dispute).
 BLOCKED_REASON = "blocked"
 ERASED_REASON = "erased"
+# seed_demo's own open sessions, withdrawn by the system when it refreshes the demo relative to now.
+DEMO_REFRESHED_REASON = "demo refreshed"
+# The system's cancellations that are nobody's doing: no penalty, nothing to dispute.
+SYSTEM_WITHDRAWAL_REASONS = (BLOCKED_REASON, ERASED_REASON, DEMO_REFRESHED_REASON)
+# What the blocked participant is told of a cancellation by a block: no reason, like a cancellation
+# nobody explained (the blocker and moderators see "blocked").
+NEUTRAL_CANCELLATION_REASON = ""
 # Sessions can be scheduled for matches in this status only.
 SCHEDULABLE_MATCH_STATUS = MatchStatus.ACCEPTED
 
@@ -106,6 +114,34 @@ def ended_by_block_or_erasure(session: WingmanSession) -> bool:
     """Cancelled by the system because one participant blocked the other (match_block) or left (user_erase)."""
     return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
             and session.cancellation_reason in (BLOCKED_REASON, ERASED_REASON))
+
+
+def withdrawn_by_system(session: WingmanSession) -> bool:
+    """Cancelled by the system for nobody's doing: a block, an account erasure or a demo refresh."""
+    return (session.status == SessionStatus.CANCELLED and session.cancelled_by_id is None
+            and session.cancellation_reason in SYSTEM_WITHDRAWAL_REASONS)
+
+
+def sees_neutral_cancellation(session: WingmanSession, viewer_id) -> bool:
+    """Is ``viewer_id`` the participant a block cancelled this session against? They see a neutral
+    cancellation (no reason, and nothing about the block) and hear nothing of the blocker."""
+    return (session.blocked_by_id is not None and viewer_id != session.blocked_by_id
+            and viewer_id in (session.user1_id, session.user2_id))
+
+
+def cancellation_reason_for(session: WingmanSession, viewer_id) -> str:
+    """The cancellation reason as this participant sees it."""
+    if sees_neutral_cancellation(session, viewer_id):
+        return NEUTRAL_CANCELLATION_REASON
+    return session.cancellation_reason
+
+
+def event_data_for(data: dict, viewer_id) -> dict:
+    """An audit event's data as a participant sees it: a cancellation by a block is neutral to the blocked
+    user (the event names them as "blocked"; one that does not is neutral to both participants)."""
+    if data.get("by_block") and data.get("blocked", viewer_id) == viewer_id:
+        return {"reason": NEUTRAL_CANCELLATION_REASON, "penalty": 0}
+    return data
 
 
 def _require_open(session: WingmanSession) -> None:
@@ -282,13 +318,13 @@ def dispute_closes_at(session: WingmanSession) -> datetime | None:
 def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     """Each participant may contest a final outcome once, within 72 hours, while no other dispute is open.
 
-    Sessions cancelled by a block are nobody's doing and cannot be disputed.
+    Sessions the system withdrew (a block, a closed account, a demo refresh) are nobody's doing and cannot
+    be disputed (the message does not say which: the blocked user sees a neutral cancellation).
     """
     if not session.is_final:
         raise RuleViolation("Only a finished session's outcome can be disputed.", code="session_not_final")
-    if ended_by_block_or_erasure(session):
-        raise RuleViolation("A session cancelled by a block or a closed account cannot be disputed.",
-                            code="not_disputable")
+    if withdrawn_by_system(session):
+        raise RuleViolation("This cancellation cannot be disputed.", code="not_disputable")
     if session.has_disputed(role):
         raise Conflict("You have already disputed this session.", code="already_disputed")
     dispute = session.current_dispute
@@ -299,6 +335,19 @@ def check_dispute(session: WingmanSession, role: str, now: datetime) -> None:
     if closes_at is None or now > closes_at:
         raise RuleViolation(f"An outcome can be disputed within {DISPUTE_WINDOW.days * 24} hours only.",
                             code="dispute_window_closed")
+
+
+def check_redecision(session: WingmanSession, new_status: str, *, overturning: bool) -> None:
+    """A moderator may change a final outcome on their own initiative once, while nobody has re-decided it;
+    overturning a dispute may always change it (each participant disputes once, so that is bounded too).
+
+    The ledger keeps each outcome's rows apart (ReputationLedger.decision), so however often an outcome
+    changes, each one's points are awarded and reversed exactly once.
+    """
+    if session.status == new_status:
+        raise Conflict(f"The session is already {session.get_status_display().lower()}.", code="already_in_state")
+    if session.redecisions and not overturning:
+        raise Conflict("This session's outcome was already changed by a moderator once.", code="already_redecided")
 
 
 def check_no_show_target(session: WingmanSession, role: str, absent_user_id: int | None) -> None:
@@ -330,6 +379,14 @@ def check_no_show(session: WingmanSession, role: str, now: datetime) -> None:
             code="no_show_too_early",
             data={"opens_at": (session.scheduled_time + NO_SHOW_GRACE).isoformat()},
         )
+
+
+def check_system_withdrawal(session: WingmanSession, reason: str) -> None:
+    """The system withdraws an open session only for one of its own reasons."""
+    if reason not in SYSTEM_WITHDRAWAL_REASONS:
+        raise InvalidInput("Not a reason the system withdraws sessions for.",
+                           fields={"reason": [f"One of {', '.join(SYSTEM_WITHDRAWAL_REASONS)}."]})
+    _require_open(session)
 
 
 def check_edit_notes(session: WingmanSession, role: str, now: datetime) -> None:
@@ -380,6 +437,53 @@ def allowed_actions(session: WingmanSession, user, now: datetime) -> dict[str, d
         else:
             result[action] = {"allowed": True, "code": None, "reason": None}
     return result
+
+
+
+# --- the viewer's next step ----------------------------------------------------------------------
+
+# The actions that move a session on, most pressing first: the buddy waiting for an answer to a new
+# time, then being there, carrying on after a pause, confirming the buddy, starting without a check-in.
+NEXT_ACTIONS = ("accept_reschedule", "check_in", "resume", "confirm", "start")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the viewer should do now: ``action`` is an allowed action (see NEXT_ACTIONS), or None while
+    the viewer waits; ``kind`` names the step (the action, or what is awaited); ``at`` is when a wait
+    ends, when that is known; ``reason`` is the rule's word on why the awaited action is not open yet."""
+
+    kind: str
+    action: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+
+def next_action(session: WingmanSession, user, now: datetime, allowed: dict | None = None) -> NextStep | None:
+    """The one step that moves this session on for ``user``, from the same checks as allowed_actions.
+
+    None for a session that can no longer change, or for someone outside it. While nothing can be done,
+    the step says what the viewer waits for: check-in to open, the buddy's answer to the viewer's new
+    time, the buddy's confirmation, or (``wait``) an action refused for another reason, given.
+    """
+    role = session.role_of(user)
+    if role is None or session.is_final:
+        return None
+    allowed = allowed or allowed_actions(session, user, now)
+    confirmed_buddy = session.is_confirmed(buddy_of(role))
+    confirming = confirmed_buddy or session.is_confirmed(role)
+    for action in NEXT_ACTIONS:
+        # Once either has confirmed the other, checking in or starting no longer moves anything on.
+        if allowed[action]["allowed"] and not (confirming and action in ("check_in", "start")):
+            return NextStep(kind=action, action=action)
+    if pending_reschedule(session, now) and session.reschedule_proposed_by_id == user.pk:
+        return NextStep(kind="wait_reschedule_answer")
+    if allowed["check_in"]["code"] == "check_in_not_open":
+        return NextStep(kind="wait_check_in", at=check_in_opens_at(session), reason=allowed["check_in"]["reason"])
+    if confirmed_buddy:
+        return NextStep(kind="wait_buddy_confirm")
+    refused = allowed["confirm" if session.checked_in_at(role) else "check_in"]
+    return NextStep(kind="wait", reason=refused["reason"])
 
 
 def reputation_preview(session: WingmanSession, now: datetime) -> dict[str, int]:

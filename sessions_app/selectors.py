@@ -193,6 +193,31 @@ def session_current_for_user(*, user, now: datetime | None = None) -> WingmanSes
     )
 
 
+def session_needing_action_for_user(*, user, now: datetime | None = None,
+                                    limit: int = 10) -> list[tuple[WingmanSession, "rules.NextStep"]]:
+    """The user's open sessions where rules.next_action has something for the user to do now, soonest first.
+
+    One query: the candidates are the open sessions not yet stale that check-in has opened for, or
+    whose new time the buddy proposed; the rules decide on the rows loaded (people and profiles joined).
+    """
+    now = now or timezone.now()
+    candidates = (
+        _with_people(sessions_of_user(user))
+        .filter(Q(scheduled_time__lte=now + rules.CHECK_IN_OPENS_BEFORE)
+                | (Q(reschedule_proposed_by__isnull=False) & ~Q(reschedule_proposed_by=user)),
+                status__in=[SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS],
+                scheduled_time__gte=now - rules.STALE_AFTER)
+        .defer("notes")
+        .order_by("scheduled_time", "id")[: 2 * limit]
+    )
+    found = []
+    for session in candidates:
+        step = rules.next_action(session, user, now)
+        if step is not None and step.action is not None:
+            found.append((session, step))
+    return found[:limit]
+
+
 def session_upcoming_for_user(*, user, now: datetime | None = None, limit: int = 5) -> list[WingmanSession]:
     now = now or timezone.now()
     return list(
@@ -364,6 +389,13 @@ def progress_for_user(*, profile: UserProfile, weeks: int = 12, now: datetime | 
 # --- the user's own data ------------------------------------------------------------------------
 
 
+def _session_row_seen_by(row: dict, user_id) -> dict:
+    """An exported session as its participant sees it: a cancellation by the buddy's block is neutral."""
+    if row["blocked_by_id"] is not None and row["blocked_by_id"] != user_id:
+        row.update(cancellation_reason=rules.NEUTRAL_CANCELLATION_REASON, blocked_by_id=None)
+    return row
+
+
 def user_export(*, user, now: datetime | None = None) -> dict:
     """Everything stored about the user, as plain data for them to download.
 
@@ -386,11 +418,12 @@ def user_export(*, user, now: datetime | None = None) -> dict:
                     "last_login": user.last_login},
         "profile": {field.attname: getattr(profile, field.attname) for field in profile._meta.concrete_fields},
         "matches": list(WingmanMatch.objects.filter(Q(user1=user) | Q(user2=user)).order_by("created_at").values()),
-        "sessions": list(sessions_of_user(user).order_by("scheduled_time", "id").values()),
+        "sessions": [_session_row_seen_by(row, user.pk)
+                     for row in sessions_of_user(user).order_by("scheduled_time", "id").values()],
         "events": list(SessionEvent.objects.filter(Q(actor=user) | Q(subject_user=user)).order_by("created_at", "id")
                        .values("session_id", "match_id", "kind", "data", "created_at")),
         "ledger": list(ReputationLedger.objects.filter(user=user).order_by("created_at", "id")
-                       .values("session_id", "reason", "points", "created_at")),
+                       .values("session_id", "reason", "points", "decision", "created_at")),
         "blocks": list(Block.objects.filter(blocker=user).values("blocked_id", "match_id", "reason", "created_at")),
         "reports": list(Report.objects.filter(reporter=user).values("reported_id", "match_id", "reason", "status",
                                                                    "created_at")),

@@ -30,7 +30,6 @@ from . import rules
 from .cache import session_cache_forget
 from .errors import Conflict, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .models import (
-    FINAL_STATUSES,
     LEDGER_COUNTER_EFFECTS,
     OPEN_STATUSES,
     ApproachChallenge,
@@ -52,6 +51,7 @@ from .models import (
     buddy_of,
     validate_timezone,
 )
+from .reliability import reliability_refresh, reliability_scores
 from .text import without_script_markup
 
 logger = logging.getLogger(__name__)
@@ -204,11 +204,12 @@ def _close(session: WingmanSession, now: datetime, status: str) -> None:
 def reputation_award(*, user_id, session: WingmanSession, reason: str, points: int) -> bool:
     """Write one ledger row and move the user's counters with it, exactly once.
 
-    The caller holds the profile lock. Returns False (and changes nothing)
-    when this (user, session, reason) is already in the ledger.
+    The row belongs to the session's outcome standing now (its ``redecisions``). The caller holds the
+    profile lock. Returns False (and changes nothing) when this (user, session, reason, decision) is
+    already in the ledger.
     """
     _, created = ReputationLedger.objects.get_or_create(
-        user_id=user_id, session=session, reason=reason, defaults={"points": points}
+        user_id=user_id, session=session, reason=reason, decision=session.redecisions, defaults={"points": points}
     )
     if created:
         _move_counters([user_id], reputation=points, **LEDGER_COUNTER_EFFECTS[reason])
@@ -335,36 +336,9 @@ def _upcoming_count(user_id) -> int:
     return scheduled.filter(user1_id=user_id).count() + scheduled.filter(user2_id=user_id).count()
 
 
-def _reliability_of(user_id) -> int | None:
-    """rules' reliability from the user's last finished sessions, newest first by when they finished.
-
-    Cancellations that are nobody's doing (cancelled by the system: expired, blocked) do not count; a
-    session counts against the user when it was their no-show, their late cancel, or their late
-    reschedule (a late_reschedule ledger row).
-    """
-    late_reschedules = ReputationLedger.objects.filter(user_id=user_id, reason=LedgerReason.LATE_RESCHEDULE)
-    finished = (
-        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id), status__in=FINAL_STATUSES)
-        .exclude(status=SessionStatus.CANCELLED, cancelled_by__isnull=True)
-        .annotate(late_reschedule=Exists(late_reschedules.filter(session=OuterRef("pk"))))
-        .order_by("-finished_at", "-id")
-        .values_list("no_show_user_id", "cancelled_by_id", "cancellation_penalty", "late_reschedule")
-        [: rules.RELIABILITY_WINDOW]
-    )
-    rows = list(finished)
-    if len(rows) < rules.RELIABILITY_MINIMUM:
-        return None
-    unreliable = sum(
-        1 for absent, canceller, penalty, late in rows
-        if absent == user_id or (canceller == user_id and penalty) or late
-    )
-    return round(100 * (len(rows) - unreliable) / len(rows))
-
-
 def _reliability_refresh(session: WingmanSession) -> None:
     """After a session became final: both participants' reliability (the caller holds the profile locks)."""
-    for user_id in _participant_ids(session):
-        UserProfile.objects.filter(pk=user_id).update(reliability_percent=_reliability_of(user_id))
+    reliability_refresh(user_ids=_participant_ids(session))
 
 
 # --- the lifecycle -------------------------------------------------------------------
@@ -554,6 +528,16 @@ def session_reschedule_decline(*, session_id: uuid.UUID, user) -> WingmanSession
     return session
 
 
+@transaction.atomic
+def session_withdraw(*, session_id: uuid.UUID, reason: str) -> WingmanSession:
+    """The system cancels an open session for nobody's doing (``reason``: one of
+    rules.SYSTEM_WITHDRAWAL_REASONS): no penalty, not disputable, not counted in anyone's reliability."""
+    session = _lock_session(session_id)
+    rules.check_system_withdrawal(session, reason)
+    _cancel(session, timezone.now(), None, reason=reason, withdrawn=True)
+    return session
+
+
 # --- moderators' decisions ---------------------------------------------------------------
 
 
@@ -563,8 +547,7 @@ def session_cancel_by_moderator(*, session_id: uuid.UUID, moderator, reason: str
     _require_moderator(moderator)
     reason = _reason(reason)
     session = _lock_session(session_id)
-    redecided = _undo_outcome(session, SessionStatus.CANCELLED)
-    _cancel(session, timezone.now(), moderator, reason=reason, by_moderator=True, **redecided)
+    _cancel_by_moderator(session, moderator, reason=reason)
     return session
 
 
@@ -573,9 +556,7 @@ def session_mark_no_show(*, session_id: uuid.UUID, moderator, absent_user_id: in
     """A moderator marks the named participant absent, at any stage."""
     _require_moderator(moderator)
     session = _lock_session(session_id)
-    absent_role = rules.absent_role_named(session, absent_user_id)
-    redecided = _undo_outcome(session, SessionStatus.NO_SHOW)
-    _no_show(session, timezone.now(), moderator, absent_role=absent_role, by_moderator=True, **redecided)
+    _mark_no_show(session, moderator, absent_user_id=absent_user_id)
     return session
 
 
@@ -584,11 +565,32 @@ def session_complete_by_moderator(*, session_id: uuid.UUID, moderator) -> Wingma
     """A moderator marks the session completed: both participants confirmed."""
     _require_moderator(moderator)
     session = _lock_session(session_id)
-    redecided = _undo_outcome(session, SessionStatus.COMPLETED)
+    _complete_by_moderator(session, moderator)
+    return session
+
+
+# The decisions themselves, on a session the caller has locked; ``overturning``: the dispute whose
+# resolution this is (rules.check_redecision lets it change an outcome a moderator already changed).
+
+
+def _cancel_by_moderator(session: WingmanSession, moderator, *, reason: str,
+                         overturning: Dispute | None = None) -> None:
+    redecided = _undo_outcome(session, SessionStatus.CANCELLED, overturning=overturning)
+    _cancel(session, timezone.now(), moderator, reason=reason, by_moderator=True, **redecided)
+
+
+def _mark_no_show(session: WingmanSession, moderator, *, absent_user_id,
+                  overturning: Dispute | None = None) -> None:
+    absent_role = rules.absent_role_named(session, absent_user_id)
+    redecided = _undo_outcome(session, SessionStatus.NO_SHOW, overturning=overturning)
+    _no_show(session, timezone.now(), moderator, absent_role=absent_role, by_moderator=True, **redecided)
+
+
+def _complete_by_moderator(session: WingmanSession, moderator, *, overturning: Dispute | None = None) -> None:
+    redecided = _undo_outcome(session, SessionStatus.COMPLETED, overturning=overturning)
     session.user1_completed_confirmed_by_user2 = True
     session.user2_completed_confirmed_by_user1 = True
     _complete(session, timezone.now(), moderator, by_moderator=True, **redecided)
-    return session
 
 
 # --- disputes ------------------------------------------------------------------------------
@@ -611,7 +613,7 @@ def session_dispute(*, session_id: uuid.UUID, user, reason: str) -> WingmanSessi
     session.current_dispute = dispute
     _event(session, user, EventKind.DISPUTE_OPENED, dispute=dispute.pk, reason=reason, outcome=session.status)
     _save(session)
-    notify.notify_dispute_opened(session=session)
+    notify.notify_dispute_opened(session=session, actor=user)
     return session
 
 
@@ -622,9 +624,10 @@ DISPUTE_DECISIONS = ("uphold", SessionStatus.COMPLETED, SessionStatus.CANCELLED,
 def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
                     absent_user_id: int | None = None) -> Dispute:
     """A moderator resolves an open dispute with a note: "uphold" the outcome, or overturn it to another
-    outcome through the moderators' own decision (session_complete_by_moderator, session_cancel_by_moderator
+    outcome through the moderators' own decision (as session_complete_by_moderator, session_cancel_by_moderator
     with the note as reason, session_mark_no_show naming ``absent_user_id``), so the ledger is reversed and
-    re-awarded exactly as there. Locks the session first, like every service, so a participant disputing at
+    re-awarded exactly as there; an overturn may change an outcome a moderator already changed once
+    (rules.check_redecision). Locks the session first, like every service, so a participant disputing at
     the same moment waits for this or comes before it.
     """
     _require_moderator(moderator)
@@ -639,11 +642,11 @@ def dispute_resolve(*, dispute_id: int, moderator, decision: str, note: str,
     if dispute.status != DisputeStatus.OPEN:
         raise Conflict("This dispute has already been resolved.", code="dispute_resolved")
     if decision == SessionStatus.COMPLETED:
-        session = session_complete_by_moderator(session_id=session_id, moderator=moderator)
+        _complete_by_moderator(session, moderator, overturning=dispute)
     elif decision == SessionStatus.CANCELLED:
-        session = session_cancel_by_moderator(session_id=session_id, moderator=moderator, reason=note)
+        _cancel_by_moderator(session, moderator, reason=note, overturning=dispute)
     elif decision == SessionStatus.NO_SHOW:
-        session = session_mark_no_show(session_id=session_id, moderator=moderator, absent_user_id=absent_user_id)
+        _mark_no_show(session, moderator, absent_user_id=absent_user_id, overturning=dispute)
     dispute.status = DisputeStatus.UPHELD if decision == "uphold" else DisputeStatus.OVERTURNED
     dispute.resolution_note = note
     dispute.resolved_at = timezone.now()
@@ -664,21 +667,20 @@ _REVERSALS = {
 _OUTCOME_COUNTERS = {SessionStatus.CANCELLED: "cancelled_sessions", SessionStatus.NO_SHOW: "no_show_sessions"}
 
 
-def _undo_outcome(session: WingmanSession, new_status: str) -> dict:
+def _undo_outcome(session: WingmanSession, new_status: str, *, overturning: Dispute | None = None) -> dict:
     """Before a moderator's decision: undo a final outcome's ledger rows and counters.
 
-    An open session needs no undoing. A final one can be re-decided once (the
-    ledger keeps one row per user, session and reason); the old outcome's
-    points are reversed with ledger rows of their own. Returns what the
-    decision's audit event records about it.
+    An open session needs no undoing. A final one is re-decided as
+    rules.check_redecision allows: the standing outcome's ledger rows (those
+    numbered with the session's ``redecisions``) are reversed with rows of
+    their own under the same number, and the count moves on, so the new
+    outcome's rows get a number of their own. Returns what the decision's
+    audit event records about it.
     """
     if not session.is_final:
         return {}
-    if session.status == new_status:
-        raise Conflict(f"The session is already {session.get_status_display().lower()}.", code="already_in_state")
-    entries = list(ReputationLedger.objects.filter(session=session))
-    if any(entry.reason not in _REVERSALS for entry in entries):
-        raise Conflict("This session's outcome was already changed by a moderator once.", code="already_redecided")
+    rules.check_redecision(session, new_status, overturning=overturning is not None)
+    entries = list(ReputationLedger.objects.filter(session=session, decision=session.redecisions))
     profiles = _lock_participants(session)
     for entry in entries:
         reputation_award(user_id=entry.user_id, session=session, reason=_REVERSALS[entry.reason],
@@ -693,7 +695,11 @@ def _undo_outcome(session: WingmanSession, new_status: str) -> dict:
         # _complete added this session's active time; a completion undone takes it back.
         _move_counters(_participant_ids(session), total_active_seconds=-session.active_seconds)
     decided = {"redecided_from": session.status, "reversed": [e.reason for e in entries]}
+    if overturning is not None:
+        decided["overturns"] = overturning.pk
+    session.redecisions += 1
     session.completed_at = session.cancelled_at = session.cancelled_by = session.no_show_user = None
+    session.blocked_by = None
     session.cancellation_reason = ""
     session.cancellation_penalty = 0
     session.user1_completed_confirmed_by_user2 = session.user2_completed_confirmed_by_user1 = False
@@ -867,31 +873,41 @@ def match_set_status(*, match_id: uuid.UUID, moderator, status: str) -> WingmanM
 
 @transaction.atomic
 def match_block(*, match_id: uuid.UUID, user, reason: str | None = None, report: bool = False) -> WingmanMatch:
-    """The user blocks the buddy of this match, in one transaction: the match ends, its open sessions are
-    cancelled by the system with reason "blocked" and no penalty, the pair can never be scheduled again;
-    with ``report`` a report reaches the moderators' queue.
+    """The user blocks the buddy of this match, in one transaction: every match of the pair ends, their open
+    sessions are cancelled by the system with reason "blocked" and no penalty (the blocked user is told
+    neutrally, the blocker not at all), the pair can never be scheduled again, and what is still waiting
+    to reach the blocker about the pair is withdrawn; with ``report`` a report reaches the moderators' queue.
 
-    Locks the match first (as session_schedule does), then each open session, then the profiles.
+    Locks the pair's matches in key order (session_schedule locks the one it schedules for, user_erase
+    all of a user's in the same order), then each open session, then the profiles.
     """
     reason = clean_text(reason, field="reason", max_length=rules.REASON_MAX_LENGTH)
-    match = WingmanMatch.objects.select_for_update().filter(pk=match_id).first()
+    match = WingmanMatch.objects.filter(pk=match_id).first()
     if match is None:
         raise NotFound("No such match.")
+    pair = Q(user1_id=match.user1_id, user2_id=match.user2_id) | Q(user1_id=match.user2_id, user2_id=match.user1_id)
+    matches = {m.pk: m for m in WingmanMatch.objects.select_for_update().filter(pair).order_by("pk")}
+    match = matches[match.pk]
     buddy_id = match.user2_id if match.user1_id == user.pk else match.user1_id
     rules.check_block(match, user, already_blocked=Block.objects.filter(blocker=user, blocked_id=buddy_id).exists())
     Block.objects.create(blocker=user, blocked_id=buddy_id, match=match, reason=reason)
     now = timezone.now()
     cancelled = []
-    for pk in match.sessions.filter(status__in=OPEN_STATUSES).order_by("scheduled_time").values_list("pk", flat=True):
+    open_ids = (WingmanSession.objects.filter(match_id__in=matches, status__in=OPEN_STATUSES)
+                .order_by("scheduled_time").values_list("pk", flat=True))
+    for pk in list(open_ids):
         session = _lock_session(pk)
         if not session.is_final:  # not closed meanwhile
-            _cancel(session, now, None, reason=rules.BLOCKED_REASON, by_block=True)
+            session.blocked_by = user
+            _cancel(session, now, None, reason=rules.BLOCKED_REASON, by_block=True, blocked=buddy_id)
             cancelled.append(str(pk))
+    notify.notify_pair_blocked(blocker_id=user.pk, blocked_id=buddy_id)
     filed = Report.objects.create(reporter=user, reported_id=buddy_id, match=match, reason=reason) if report else None
+    also_ended = [str(pk) for pk, other in matches.items() if pk != match.pk and other.status != MatchStatus.ENDED]
     _audit(actor=user, kind=EventKind.BLOCKED, match=match, blocked=buddy_id, previous_status=match.status,
-           cancelled=cancelled, report=filed.pk if filed else None)
+           cancelled=cancelled, report=filed.pk if filed else None, other_matches_ended=also_ended)
+    WingmanMatch.objects.filter(pk__in=matches).update(status=MatchStatus.ENDED)
     match.status = MatchStatus.ENDED
-    match.save(update_fields=["status"])
     return match
 
 
@@ -927,12 +943,14 @@ def _forget_sessions_of(user_id) -> None:
 
 
 def _streak_from_ledger(profile: UserProfile) -> tuple[int, object]:
-    """The weekly streak (weeks, last week): consecutive weeks, up to the latest, with a completion that stands."""
+    """The weekly streak (weeks, last week): consecutive weeks, up to the latest, with a completion that stands
+    (not reversed under its own decision number)."""
     ledger = ReputationLedger.objects.filter(user_id=profile.pk)
-    reversed_sessions = ledger.filter(reason=LedgerReason.COMPLETION_REVERSED).values("session_id")
+    reversal = ledger.filter(reason=LedgerReason.COMPLETION_REVERSED, session=OuterRef("session"),
+                             decision=OuterRef("decision"))
     zone = ZoneInfo(profile.timezone)
     days = (
-        ledger.filter(reason=LedgerReason.COMPLETION).exclude(session_id__in=reversed_sessions)
+        ledger.filter(reason=LedgerReason.COMPLETION).exclude(Exists(reversal))
         .values_list("created_at", flat=True)
     )
     weeks = {day - timedelta(days=day.weekday()) for day in (created.astimezone(zone).date() for created in days)}
@@ -961,7 +979,7 @@ def _counters_from_history(profile: UserProfile) -> dict[str, int]:
         ),
     ))
     totals["streak_weeks"], totals["streak_last_week"] = _streak_from_ledger(profile)
-    totals["reliability_percent"] = _reliability_of(user_id)
+    totals["reliability_percent"] = reliability_scores(user_ids=[user_id]).get(user_id)
     return totals
 
 
@@ -991,12 +1009,15 @@ ERASED_DISPLAY_NAME = "Former member"
 
 
 @transaction.atomic
-def user_erase(*, user) -> None:
+def user_erase(*, user, keep_idempotency_key: str | None = None) -> None:
     """Close the account (the caller has checked the password): the user's matches end, their open sessions
     are cancelled by the system as "erased" with no penalty for anyone, the account is anonymised and can no
     longer sign in (refresh tokens revoked; access tokens fail with the password and the active flag), and
     the data only they own goes (idempotency records, login records). What the buddy shares stays intact:
     sessions, notes, the timelines and everyone's ledger rows, so every counter stays consistent.
+
+    ``keep_idempotency_key``: the key this very request came with; its record stays (it holds the answer,
+    no personal data) so that a repeat gets the same answer.
 
     Locks the user's matches, then each open session (then profiles), in the order match_block uses.
     """
@@ -1016,7 +1037,10 @@ def user_erase(*, user) -> None:
     username = user.get_username()
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=username).delete()
-    IdempotencyRecord.objects.filter(user=user).delete()
+    records = IdempotencyRecord.objects.filter(user=user)
+    if keep_idempotency_key is not None:
+        records = records.exclude(key=keep_idempotency_key)
+    records.delete()
     notify.user_notification_data_erase(user=user)
     _audit(actor=user, kind=EventKind.ACCOUNT_ERASED, subject_user=user, cancelled=cancelled,
            matches_ended=[str(m.pk) for m in matches])

@@ -72,10 +72,17 @@ def _participant_session(request: HttpRequest, session_id) -> WingmanSession:
 def dashboard(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     now = timezone.now()
+    current = selectors.session_current_for_user(user=request.user, now=now)
     context = {
         "viewer": viewer,
         "now": now,
-        "current": selectors.session_current_for_user(user=request.user, now=now),
+        "current": current,
+        "current_step": _step_view(current, request.user, now) if current else None,
+        "needs_action": [
+            {"session": session, **_step_view(session, request.user, now, step)}
+            for session, step in selectors.session_needing_action_for_user(user=request.user, now=now)
+            if session != current
+        ],
         "upcoming": selectors.session_upcoming_for_user(user=request.user, now=now),
         "recent": selectors.session_recent_for_user(user=request.user),
         "stats": selectors.user_stats(user=request.user, now=now),
@@ -195,25 +202,69 @@ def _participant_view(session: WingmanSession, role: str, preview: dict, viewer_
     }
 
 
-def _action_buttons(session: WingmanSession, allowed: dict, buddy: str) -> list[dict]:
-    """The action forms of the panel, in the order a session goes; pause or resume, whichever fits."""
-    buttons = [
-        ("check-in", "check_in", "Check in", "primary"),
-        ("start", "start", "Start the session", ""),
-        ("resume", "resume", "Resume", "") if session.is_paused else ("pause", "pause", "Pause", ""),
-        ("confirm", "confirm", f"Confirm {buddy} completed their challenge", "primary"),
-        ("no-show", "no_show", f"Report {buddy} as a no-show", "danger"),
-        ("cancel", "cancel", "Cancel the session", "danger"),
-    ]
-    return [
-        {"slug": slug, "label": label, "style": style, "allowed": allowed[name]["allowed"],
-         "reason": allowed[name]["reason"]}
-        for slug, name, label, style in buttons
-    ]
+# Each action the panel offers: (URL slug, label, button style); {buddy} is the buddy's name.
+ACTION_FORMS = {
+    "accept_reschedule": ("reschedule-accept", "Accept the new time", ""),
+    "check_in": ("check-in", "Check in", ""),
+    "start": ("start", "Start the session", ""),
+    "pause": ("pause", "Pause", ""),
+    "resume": ("resume", "Resume", ""),
+    "confirm": ("confirm", "Confirm {buddy} completed their challenge", ""),
+    "no_show": ("no-show", "Report {buddy} as a no-show", "danger"),
+    "decline_reschedule": ("reschedule-decline", "Decline the new time", ""),
+    "cancel": ("cancel", "Cancel the session", "danger"),
+}
 
 
-def _timeline(session: WingmanSession) -> list[dict]:
-    """The latest events, oldest first; a run of notes edits by one person reads as one line."""
+def action_label(action: str, buddy: str) -> str:
+    return ACTION_FORMS[action][1].format(buddy=buddy)
+
+
+def _actions_view(session: WingmanSession, user, allowed: dict, step, buddy: str, now: datetime) -> dict:
+    """The panel's actions in three tiers: the next step's action (the one primary button), the other
+    actions open now, and those that are not (listed quietly with their reasons). Cancelling, which
+    takes a reason, has a form of its own, there only while it is allowed."""
+    pending = rules.pending_reschedule(session, now)
+    mine = pending and session.reschedule_proposed_by_id == user.pk
+    names = [name for name in ACTION_FORMS
+             if (name != "pause" or not session.is_paused) and (name != "resume" or session.is_paused)
+             and (name not in ("accept_reschedule", "decline_reschedule") or pending)
+             and not (name == "accept_reschedule" and mine)]
+    actions = []
+    for name in names:
+        slug, label, style = ACTION_FORMS[name]
+        if name == "decline_reschedule" and mine:
+            label = "Withdraw your proposal"
+        actions.append({"name": name, "slug": slug, "label": label.format(buddy=buddy), "style": style,
+                        "allowed": allowed[name]["allowed"], "reason": allowed[name]["reason"]})
+    primary = next((a for a in actions if step is not None and a["name"] == step.action), None)
+    return {
+        "primary": primary,
+        "secondary": [a for a in actions if a["allowed"] and a is not primary and a["name"] != "cancel"],
+        "cancel": next((a for a in actions if a["name"] == "cancel" and a["allowed"]), None),
+        "unavailable": [a for a in actions if not a["allowed"]],
+    }
+
+
+# The timeline's words where the audit log's label would mislead on the page: "scheduled" there is when the
+# session was booked, not its time (which the page gives as "starts in" / "was due").
+TIMELINE_WORDS = {"scheduled": "booked the session"}
+
+
+def _step_view(session: WingmanSession, user, now: datetime, step=None) -> dict:
+    """A session's next step for the dashboard: the step, and its action's URL slug and label."""
+    step = step or rules.next_action(session, user, now)
+    action = step.action if step else None
+    return {
+        "step": step,
+        "slug": ACTION_FORMS[action][0] if action else None,
+        "label": action_label(action, selectors.display_name(session.other_member(user))) if action else None,
+    }
+
+
+def _timeline(session: WingmanSession, viewer_id) -> list[dict]:
+    """The latest events, oldest first, with their details as the viewer sees them; a run of notes edits by
+    one person reads as one line."""
     latest = list(selectors.session_events(session=session).order_by("-created_at", "-id")[:TIMELINE_LENGTH])
     lines: list[dict] = []
     for event in reversed(latest):
@@ -224,6 +275,8 @@ def _timeline(session: WingmanSession) -> list[dict]:
             previous["last_at"] = event.created_at
             continue
         lines.append({"event": event, "times": 1, "last_at": event.created_at,
+                      "words": TIMELINE_WORDS.get(event.kind) or event.get_kind_display().lower(),
+                      "data": rules.event_data_for(event.data, viewer_id),
                       "actor": selectors.display_name(event.actor) if event.actor else "System"})
     return lines
 
@@ -249,6 +302,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
     preview = rules.reputation_preview(session, now)
     participants = [_participant_view(session, r, preview, role) for r in ("user1", "user2")]
     participants.sort(key=lambda p: not p["is_viewer"])
+    step = rules.next_action(session, request.user, now, allowed)
     return {
         "viewer": viewer,
         "session": session,
@@ -258,8 +312,10 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "participants": participants,
         "allowed": allowed,
         "now": now,
-        "actions": _action_buttons(session, allowed, participants[1]["name"]),
-        "timeline": _timeline(session),
+        "step": step,
+        "actions": _actions_view(session, request.user, allowed, step, participants[1]["name"], now),
+        "timeline": _timeline(session, request.user.pk),
+        "cancellation_reason": rules.cancellation_reason_for(session, request.user.pk),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
         "etag": _panel_etag(request, session, allowed),
         # Read from the session row (no query): a session ended by a block means the block is done.

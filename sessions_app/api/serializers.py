@@ -268,7 +268,9 @@ class SessionSerializer(SessionSummarySerializer):
 
     notes = serializers.CharField()
     started_at = serializers.DateTimeField(allow_null=True)
-    cancellation_reason = serializers.CharField()
+    cancellation_reason = serializers.SerializerMethodField(
+        help_text="Why it was cancelled (empty when no reason is shown: not cancelled, or cancelled by the buddy's "
+                  "block)")
     cancelled_by_id = serializers.IntegerField(allow_null=True)
     cancellation_penalty = serializers.IntegerField()
     no_show_user_id = serializers.IntegerField(allow_null=True)
@@ -291,6 +293,9 @@ class SessionSerializer(SessionSummarySerializer):
             "completed_at": session.completed_at,
             "cancelled_at": session.cancelled_at,
         })
+
+    def get_cancellation_reason(self, session: WingmanSession) -> str:
+        return rules.cancellation_reason_for(session, self.context["user"].pk)
 
     @extend_schema_field(RescheduleProposalSerializer(allow_null=True))
     def get_reschedule(self, session: WingmanSession) -> dict | None:
@@ -337,11 +342,16 @@ class EventSerializer(serializers.Serializer):
     kind = serializers.CharField()
     actor_id = serializers.IntegerField(allow_null=True, help_text="null for the system")
     actor_name = serializers.SerializerMethodField()
-    data = serializers.JSONField()
+    data = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
     def get_actor_name(self, event) -> str | None:
         return display_name(event.actor) if event.actor_id else None
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_data(self, event) -> dict:
+        """The event's details as the caller (context "user", a participant) sees them."""
+        return rules.event_data_for(event.data, self.context["user"].pk)
 
 
 class MatchSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
@@ -29,7 +30,8 @@ from ..ical import sessions_calendar
 from ..logins import http_request, password_check
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
-from .idempotency import idempotent
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import erased_account_replay, idempotent
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
 from .renderers import ICalendarRenderer
@@ -298,7 +300,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def events(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(EventSerializer(page, many=True).data)
+        return self.get_paginated_response(EventSerializer(page, many=True, context={"user": request.user}).data)
 
     @extend_schema(
         summary="The session as an iCalendar event (stable UID, SEQUENCE = version)",
@@ -410,6 +412,10 @@ class ChallengeViewSet(ApiViewMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(ChallengeSerializer(page, many=True).data)
 
 
+# The password is checked, never kept: not even hashed into the Idempotency-Key record.
+ERASE_UNRECORDED = ("password",)
+
+
 class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """The caller: profile and statistics (a singleton, so routed by hand, not by the router)."""
 
@@ -425,19 +431,29 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Close the caller's account (with the password): anonymised, signed out everywhere, open "
-                "sessions cancelled without penalty; counts toward the login limits. No Idempotency-Key: a "
-                "repeat finds the account closed (401).",
+                "sessions cancelled without penalty; counts toward the login limits. A repeat with the same "
+                "Idempotency-Key and the same credential gets the same answer, although the account is closed.",
         request=EraseSerializer,
+        parameters=[IDEMPOTENCY_KEY],
         responses={204: OpenApiResponse(description="Account closed"), **problems(403, 422, 429)},
     )
+    @idempotent(leave_out=ERASE_UNRECORDED)
     def erase(self, request):
         body = EraseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if password_check(request=request, username=request.user.get_username(),
                           password=body.validated_data["password"]) is None:
             raise NotParticipant("The password is not right.", code="wrong_password")
-        services.user_erase(user=request.user)
+        services.user_erase(user=request.user, keep_idempotency_key=request.headers.get(IDEMPOTENCY_HEADER))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def handle_exception(self, exc):
+        """A repeat of closing the account can no longer sign in: answer it from the erasure's record."""
+        if getattr(self, "action", None) == "erase" and isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
+            replayed = erased_account_replay(self.request, ERASE_UNRECORDED)
+            if replayed is not None:
+                return replayed
+        return super().handle_exception(exc)
 
     @extend_schema(summary="Everything stored about the caller, as a JSON download",
                    responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The caller's data")})

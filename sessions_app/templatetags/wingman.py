@@ -29,8 +29,11 @@ def signed(points) -> str:
 
 @register.filter
 def duration(seconds) -> str:
-    """A compact active duration: 0 min, 42 min, 1 h 05 min."""
-    minutes = int(seconds or 0) // 60
+    """A compact active duration: 0 min, under a minute, 42 min, 1 h 05 min."""
+    seconds = int(seconds or 0)
+    if 0 < seconds < 60:
+        return "under a minute"
+    minutes = seconds // 60
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 

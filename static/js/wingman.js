@@ -59,8 +59,10 @@
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       const at = Date.parse(el.dataset.countdown);
       if (isNaN(at)) return;
+      // data-ahead / data-behind word the clock before and after its time ("%s" is the span).
       const diff = Math.round((at - Date.now()) / 1000);
-      el.textContent = diff > 0 ? "starts in " + spell(diff) : "scheduled " + spell(-diff) + " ago";
+      const words = diff > 0 ? el.dataset.ahead || "starts in %s" : el.dataset.behind || "was due %s ago";
+      el.textContent = words.replace("%s", spell(Math.abs(diff)));
     });
   }
   setInterval(tick, 1000);

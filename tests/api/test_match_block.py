@@ -53,3 +53,30 @@ def test_outsiders_and_unknown_matches(carol_api, match, unchanged):
         assert_problem(carol_api.post(f"/api/matches/{match.pk}/block/"), 403)
         assert_problem(carol_api.post("/api/matches/00000000-0000-0000-0000-000000000000/block/"), 404)
         assert_problem(carol_api.post("/api/matches/nope/block/"), 422)
+
+
+def test_the_blocked_user_sees_a_neutral_cancellation_and_the_blocker_sees_why(alice_api, bob_api, match, session):
+    alice_api.post(f"/api/matches/{match.pk}/block/", {"reason": "rude"}, format="json")
+
+    seen = bob_api.get(f"/api/sessions/{session.pk}/")
+    events = bob_api.get(f"/api/sessions/{session.pk}/events/")
+    assert seen.json()["status"] == "cancelled"
+    assert (seen.json()["cancellation_reason"], seen.json()["cancelled_by_id"]) == ("", None)
+    assert seen.json()["allowed_actions"]["dispute"]["code"] == "not_disputable"
+    assert [e["data"] for e in events.json()["results"] if e["kind"] == "cancelled"] == [{"reason": "", "penalty": 0}]
+    for response in (seen, events):
+        assert "block" not in response.content.decode().lower()
+
+    mine = alice_api.get(f"/api/sessions/{session.pk}/").json()
+    assert mine["cancellation_reason"] == "blocked"
+    cancel = next(e for e in alice_api.get(f"/api/sessions/{session.pk}/events/").json()["results"]
+                  if e["kind"] == "cancelled")
+    assert (cancel["data"]["reason"], cancel["data"]["by_block"]) == ("blocked", True)
+
+
+def test_the_blocked_users_export_shows_the_cancellation_neutrally(alice_api, bob_api, match, session):
+    alice_api.post(f"/api/matches/{match.pk}/block/")
+    (row,) = bob_api.get("/api/me/export/").json()["sessions"]
+    assert (row["status"], row["cancellation_reason"], row["blocked_by_id"]) == ("cancelled", "", None)
+    (row,) = alice_api.get("/api/me/export/").json()["sessions"]
+    assert (row["cancellation_reason"], row["blocked_by_id"]) == ("blocked", match.user1_id)

@@ -107,8 +107,8 @@ def test_it_can_be_used_with_the_keyboard_alone(live_server, new_page, alice, bo
 
 
 def test_a_poll_keeps_focus_and_what_was_typed(live_server, new_page, alice, bob, make_session):
-    """The buddy's change swaps the panel while the viewer is typing a cancellation reason: the field
-    keeps its text and the focus, and the viewer goes on typing."""
+    """The buddy's change swaps the panel while the viewer is typing a cancellation reason: the fold stays
+    open, the field keeps its text and the focus, and the viewer goes on typing."""
     session = make_session(starts_in=timedelta(days=2))
     page = new_page()
     page.goto(f"{live_server.url}/accounts/login/")
@@ -120,13 +120,16 @@ def test_a_poll_keeps_focus_and_what_was_typed(live_server, new_page, alice, bob
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     page.evaluate("window.__notReloaded = true")
 
-    tab_to(page, "input[name=reason]")
+    tab_to(page, "[data-testid=cancel-fold] > summary")
+    page.keyboard.press("Enter")  # opens the fold with the cancel form
+    tab_to(page, "[data-testid=cancel-fold] input[name=reason]")
     page.keyboard.type("Rain all")
     services.session_reschedule_propose(session_id=session.pk, user=bob,
                                         scheduled_time=session.scheduled_time + timedelta(days=1))
     expect(page.get_by_test_id("reschedule-proposal")).to_contain_text("proposes", timeout=15_000)
     expect(page.locator("#announcer")).to_contain_text("proposes")
-    expect(page.locator("input[name=reason]").first).to_be_focused()
+    reason = page.locator("[data-testid=cancel-fold] input[name=reason]")
+    expect(reason).to_be_focused()  # the fold is still open, the field still has focus and its text
     page.keyboard.type(" evening")
-    expect(page.locator("input[name=reason]").first).to_have_value("Rain all evening")
+    expect(reason).to_have_value("Rain all evening")
     assert page.evaluate("window.__notReloaded") is True

@@ -47,6 +47,7 @@ def test_two_participants_reschedule_then_dispute(live_server, new_page, alice, 
     expect(alice_page.locator("h1.venue")).to_have_text("Green Park Kiosk", timeout=LIVE_UPDATE)
 
     # alice cancels; bob disputes the outcome from his page
+    alice_page.get_by_test_id("cancel-fold").locator("summary").click()  # cancelling unfolds on demand
     alice_page.fill("input[name=reason]", "Something came up")
     alice_page.click("button[data-action=cancel]")
     expect(alice_page.get_by_test_id("status")).to_have_text("Cancelled")

@@ -2,14 +2,16 @@
 keeps the passwords it finds unless told otherwise, and stays off production databases."""
 
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
-from sessions_app import services
+from sessions_app import rules, services
 from sessions_app.models import (
     ApproachChallenge,
     ReputationLedger,
@@ -18,7 +20,7 @@ from sessions_app.models import (
     WingmanMatch,
     WingmanSession,
 )
-from tests.conftest import PASSWORD, snapshot_db
+from tests.conftest import PASSWORD, snapshot_db, web_client
 
 DEMO_USERS = ("alice", "bob", "carol", "dave")
 ALL_DEMO_USERS = (*DEMO_USERS, "mod")
@@ -169,3 +171,92 @@ def test_it_shows_the_trust_features(db):
     assert (dispute.opened_by.username, dispute.status, dispute.session.status) == ("bob", "open", "no_show")
     limited = {p.user.username: rules.booking_limit(p) for p in UserProfile.objects.select_related("user")}
     assert limited["dave"] == 1 and limited["alice"] == limited["bob"] == 10
+
+
+def demo_session(venue: str, **conditions) -> WingmanSession:
+    return WingmanSession.objects.get(venue_name=venue, **conditions)
+
+
+def near(value, expected, slack=timedelta(minutes=2)) -> bool:
+    return abs(value - expected) <= slack
+
+
+def test_upcoming_sessions_keep_their_days(db):
+    seed("--password", "demo-pass-123")
+    now = timezone.now()
+    assert near(demo_session("Market Hall").scheduled_time, now + timedelta(days=1, hours=2))
+    assert near(demo_session("Jazz Cellar").scheduled_time, now + timedelta(days=7))
+    assert near(demo_session("Library Café").scheduled_time, now + timedelta(days=2))
+    assert near(demo_session("The Book Nook").scheduled_time, now - timedelta(minutes=20))
+
+
+def test_the_past_time_session_waits_on_alices_dashboard(db):
+    seed("--password", "demo-pass-123")
+    alice = get_user_model().objects.get(username="alice")
+    html = web_client(alice).get("/").content.decode()
+    todo = html[html.index('data-testid="needs-action"'):]
+    todo = todo[:todo.index("</section>")]
+    book_nook = demo_session("The Book Nook")
+    assert f'href="/sessions/{book_nook.pk}/"' in todo
+    assert '<span class="row-todo" data-step="confirm">Confirm Bob Baker completed their challenge</span>' in todo
+    assert '<span class="row-todo" data-step="accept_reschedule">Accept the new time</span>' in todo  # Jazz Cellar
+
+
+TIME_FIELDS = ("scheduled_time", "created_at", "started_at", "running_since", "paused_at", "user1_checked_in_at",
+               "user2_checked_in_at", "reschedule_time", "reschedule_proposed_at", "completed_at", "cancelled_at",
+               "finished_at")
+
+
+def days_pass(days: int) -> None:
+    """As if the demo had been seeded ``days`` ago: every session's times move back."""
+    shift = timedelta(days=days)
+    WingmanSession.objects.update(**{field: F(field) - shift for field in TIME_FIELDS})
+
+
+def test_a_run_days_later_refreshes_the_live_sessions(db):
+    seed("--password", "demo-pass-123")
+    users = {u.username: u for u in get_user_model().objects.all()}
+    days_pass(3)
+    # someone's own session in the demo match: not seed_demo's to touch
+    own = services.session_schedule(user=users["alice"], match_id=demo_session("Market Hall").match_id,
+                                    venue_name="Our own plan", scheduled_time=timezone.now() + timedelta(days=5),
+                                    user1_challenge_id=ApproachChallenge.objects.first().pk,
+                                    user2_challenge_id=ApproachChallenge.objects.first().pk)
+    history = {s.pk: s.version for s in WingmanSession.objects.filter(status__in=["completed", "no_show", "cancelled"])}
+    old_open = set(WingmanSession.objects.filter(status__in=["scheduled", "in_progress"]).exclude(pk=own.pk)
+                   .values_list("pk", flat=True))
+    assert len(old_open) == 6
+
+    output = seed("--password", "demo-pass-123")
+    assert "Refreshed the demo's current sessions relative to now (6 old ones that were still open withdrawn)" \
+        in output
+
+    now = timezone.now()
+    for old in WingmanSession.objects.filter(pk__in=old_open):
+        assert (old.status, old.cancelled_by_id, old.cancellation_reason, old.cancellation_penalty) == (
+            "cancelled", None, "demo refreshed", 0)
+        assert rules.allowed_actions(old, old.user1, now)["dispute"]["code"] == "not_disputable"
+    assert {s.pk: s.version for s in WingmanSession.objects.filter(pk__in=history)} == history
+    own.refresh_from_db()
+    assert (own.status, own.version) == ("scheduled", 1)
+
+    live = demo_session("Corner Coffee House", status="in_progress")
+    assert near(live.started_at, now) and near(live.scheduled_time, now - timedelta(minutes=15))
+    due = demo_session("The Book Nook", status="scheduled")
+    assert near(due.scheduled_time, now - timedelta(minutes=20))
+    assert near(demo_session("Market Hall", status="scheduled").scheduled_time, now + timedelta(days=1, hours=2))
+    jazz = demo_session("Jazz Cellar", status="scheduled")
+    assert rules.pending_reschedule(jazz, now) and jazz.reschedule_proposed_by.username == "bob"
+    assert near(demo_session("Harbour Pub", status="in_progress").started_at, now)
+    assert near(demo_session("Library Café", status="scheduled").scheduled_time, now + timedelta(days=2))
+    services.session_confirm(session_id=due.pk, user=users["alice"])  # confirming works at once again
+
+    for user in users.values():
+        assert services.reputation_rebuild(user_id=user.pk, fix=False) == {}, user.username
+    limits = {p.user.username: rules.booking_limit(p) for p in UserProfile.objects.select_related("user")}
+    assert limits["dave"] == 1 and limits["alice"] == limits["bob"] == 10
+
+    # and a run right after leaves everything as it is
+    before = snapshot_db()
+    assert "exist already" in seed("--password", "demo-pass-123")
+    assert snapshot_db() == before

@@ -1,8 +1,10 @@
 """A real SMTP server (aiosmtpd) on a free port, started and stopped by the tests, and helpers to
 schedule sessions through the real service."""
 
+import asyncio
 import socket
 import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -19,17 +21,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Hold:
+    """The server stops answering at one stage of the conversation until released: at "EHLO" before
+    any mail was given, at "DATA" after taking the message and before saying so."""
+
+    def __init__(self, stage: str):
+        self.stage = stage
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    async def wait(self):
+        self.reached.set()
+        while not self.released.is_set():  # the server's loop goes on serving other clients meanwhile
+            await asyncio.sleep(0.02)
+
+
 class Inbox:
     """What the SMTP server accepted: one parsed message per DATA, with its envelope recipients."""
 
     def __init__(self):
         self.messages = []
+        self.received_at = []  # time.time() of each message, in the same order
         self.lock = threading.Lock()
+        self.hold = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd's hook)
+        session.host_name = hostname  # what aiosmtpd does without this hook
+        if self.hold and self.hold.stage == "EHLO":
+            await self.hold.wait()
+        return responses
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         with self.lock:
             message = message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append((list(envelope.rcpt_tos), message))
+            self.received_at.append(time.time())
+        if self.hold and self.hold.stage == "DATA":
+            await self.hold.wait()
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list:
@@ -49,7 +77,15 @@ class SmtpServer:
             self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
             self.controller.start()
 
+    def hold(self, stage: str) -> Hold:
+        """From now on, conversations stall at ``stage`` ("EHLO" or "DATA") until the hold is released."""
+        self.inbox.hold = Hold(stage)
+        return self.inbox.hold
+
     def down(self):
+        if self.inbox.hold is not None:
+            self.inbox.hold.released.set()
+            self.inbox.hold = None
         if self.controller is not None:
             self.controller.stop()
             self.controller = None

@@ -113,6 +113,18 @@ def test_the_bell_shows_the_unread_count_and_the_page_marks_all_read(bobs_inbox,
     assert b'data-testid="bell-count">0<' in client.get("/").content
 
 
+@pytest.mark.parametrize("page", ["/", "/sessions/", "/sessions/new/", "/progress/", "/settings/",
+                                  "/notifications/settings/", "session"])
+def test_every_page_shows_the_bell_and_only_the_session_page_polls(page, bobs_inbox, bob, client):
+    """The bell is live where the page already polls (the session page, tested below); no other page
+    polls, so there the count is as fresh as the page and no request is added for it."""
+    client.force_login(bob)
+    url = f"/sessions/{bobs_inbox.pk}/" if page == "session" else page
+    content = client.get(url).content.decode()
+    assert 'data-testid="bell-count">4<' in content
+    assert ('hx-trigger="every' in content) == (page == "session")
+
+
 def test_the_settings_page_saves_every_switch(bob, client):
     client.force_login(bob)
     page = client.get("/notifications/settings/")

@@ -2,10 +2,12 @@
 
 import threading
 import time
+import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -112,13 +114,49 @@ def test_a_row_left_sending_past_its_lease_becomes_unknown_and_is_never_resent(s
     schedule()
     row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
     now = timezone.now()
-    # A worker claimed it and died before recording anything.
-    Notification.objects.filter(pk=row.pk).update(status=Status.SENDING, attempts=1, lease_until=now)
-    deliver(now + timedelta(seconds=1))
+    # A worker claimed it, started to send it, and died before recording anything.
+    Notification.objects.filter(pk=row.pk).update(status=Status.SENDING, attempts=1, lease_until=now,
+                                                  claim=uuid.uuid4(), smtp_started_at=now)
+    assert "unknown (lease ran out) 1" in deliver(now + timedelta(seconds=1))
     deliver(now + timedelta(hours=1))
     row.refresh_from_db()
-    assert row.status == Status.UNKNOWN and "lease" in row.last_error
+    assert row.status == Status.UNKNOWN and "lease ran out while the mail was being sent" in row.last_error
     assert smtp.inbox.to("bob@example.com") == []
+
+
+@pytest.mark.reliability("fault", "delivery worker gone before sending (lease runs out)")
+def test_a_row_claimed_by_a_worker_that_died_before_sending_is_sent_once_after_its_lease(smtp, schedule):
+    schedule()
+    row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+    now = timezone.now()
+    # A worker claimed it and died before the mail started to go: the server cannot have it.
+    Notification.objects.filter(pk=row.pk).update(status=Status.SENDING, attempts=1, lease_until=now,
+                                                  claim=uuid.uuid4())
+    deliver(now)  # the lease has not run out: left alone
+    assert Notification.objects.get(pk=row.pk).status == Status.SENDING and smtp.inbox.messages == []
+    assert "tried again (lease ran out before sending) 1" in deliver(now + timedelta(seconds=1))
+    deliver(now + timedelta(hours=1))
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.emailed_at) == (Status.SENT, 2, now + timedelta(seconds=1))
+    assert [m["Subject"] for m in smtp.inbox.to("bob@example.com")] == ["Alice scheduled a session with you"]
+
+
+def test_a_worker_that_lost_its_claim_sends_nothing(smtp, schedule):
+    """A hung worker whose lease ran out and whose row went to another worker cannot start the mail."""
+    from notifications import services as notify
+
+    schedule()
+    row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+    now = timezone.now()
+    assert notify._claim(row.pk, now, uuid.uuid4())
+    hung = Notification.objects.get(pk=row.pk)
+    later = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS + 1)
+    assert notify.notifications_deliver_due(now=later).outcomes == {Status.SENT: 1}
+    assert not notify._start_sending(hung, now) and not notify._show(hung, now)
+    notify._record(hung, Status.FAILED, now=now, error="the hung worker's late word")
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (Status.SENT, 2, "")
+    assert len(smtp.inbox.to("bob@example.com")) == 1
 
 
 def test_it_refuses_a_future_now_with_debug_off_unless_forced(smtp, schedule, settings):
@@ -186,6 +224,40 @@ def test_a_cancel_does_not_wait_for_a_mail_being_sent(smtp, schedule, alice, bob
     assert Notification.objects.get(kind=Kind.SESSION_SCHEDULED).status == Status.SENT
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.reliability("race", "a cancel after its mail was claimed, before the mail started")
+def test_a_mail_claimed_before_a_cancel_is_not_sent_after_it(smtp, schedule, alice, bob):
+    """The worker has claimed the buddy's mail and is still connecting when the session is cancelled:
+    the cancel supersedes the claimed row without waiting, and the worker then sends nothing."""
+    require_or_skip(on_postgres(), "concurrent delivery needs PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
+    session = schedule()
+    hold = smtp.hold("EHLO")
+    reports = []
+    worker = threading.Thread(target=lambda: (reports.append(notifications_deliver_due()), connection.close()))
+    worker.start()
+    try:
+        assert hold.reached.wait(timeout=10), "the worker never reached the server"
+        row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+        assert (row.status, row.smtp_started_at) == (Status.SENDING, None)
+        started = time.monotonic()
+        services.session_cancel(session_id=session.pk, user=bob, reason="Plans changed")
+        waited = time.monotonic() - started
+    finally:
+        hold.released.set()
+        worker.join(timeout=30)
+    assert waited < 2, f"the cancel waited {waited:.1f} s for the claimed mail"
+    assert reports and reports[0].outcomes == {Status.SUPERSEDED: 1}, reports
+    row.refresh_from_db()
+    assert (row.status, row.last_error, row.emailed_at, row.smtp_started_at) == (
+        Status.SUPERSEDED, "the session was cancelled", None, None)
+    assert smtp.inbox.messages == []
+    smtp.inbox.hold = None
+    deliver()
+    assert [m["Subject"] for m in smtp.inbox.to("alice@example.com")] == ["Session at Corner Coffee House cancelled"]
+    assert smtp.inbox.to("bob@example.com") == [] and Notification.objects.get(pk=row.pk).status == Status.SUPERSEDED
+
+
 @pytest.mark.reliability("fault", "mail server times out mid-conversation")
 def test_a_timeout_mid_conversation_is_unknown_and_never_resent(smtp, schedule, settings):
     """The server may have taken the mail before the answer was lost: at most once means no retry."""
@@ -229,4 +301,21 @@ def test_an_unsubscribe_after_writing_stops_the_mail_at_delivery(smtp, schedule,
     deliver()
     assert smtp.inbox.to("bob@example.com") == []
     row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
-    assert (row.status, row.emailed_at, row.shown_at is not None) == (Status.SENT, None, True)
+    assert (row.status, row.last_error, row.emailed_at, row.shown_at is not None) == (
+        Status.SKIPPED, "e-mail is off for this kind", None, True)
+
+
+def test_a_recipient_without_an_address_is_skipped_and_moderators_see_it(smtp, schedule, bob, client, mod):
+    schedule()
+    bob.email = ""
+    bob.save()
+    deliver()
+    row = Notification.objects.get(kind=Kind.SESSION_SCHEDULED)
+    assert (row.status, row.last_error, row.emailed_at) == (
+        Status.SKIPPED, "the recipient has no e-mail address", None)
+    assert row.shown_at is not None and smtp.inbox.messages == []
+    client.force_login(mod)
+    page = client.get("/admin/notifications/notification/?status__exact=skipped").content.decode()
+    assert f'href="/admin/notifications/notification/{row.pk}/change/' in page
+    assert '<td class="field-status">Skipped (no e-mail to send)</td>' in page
+    assert '<td class="field-short_error">the recipient has no e-mail address</td>' in page

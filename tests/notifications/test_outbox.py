@@ -1,5 +1,6 @@
 """The outbox rows each session change writes, in its own transaction."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -110,6 +111,22 @@ def test_a_move_supersedes_the_old_reminders_and_plans_new_ones(schedule, alice,
     assert [n.recipient for n in rows(kind=Kind.SESSION_RESCHEDULED)] == [bob]
 
 
+def test_a_move_supersedes_a_claimed_reminder_unless_its_mail_has_started(schedule, alice, bob):
+    session = schedule()
+    now = timezone.now()
+    claimed, started = rows(kind=Kind.REMINDER_24H)
+    Notification.objects.filter(pk=claimed.pk).update(status=Status.SENDING, claim=uuid.uuid4())
+    Notification.objects.filter(pk=started.pk).update(status=Status.SENDING, claim=uuid.uuid4(), smtp_started_at=now)
+    session.scheduled_time += timedelta(days=1)
+    session.version += 1
+    session.save()
+    notify.notify_session_rescheduled(session=session, actor=alice)
+    claimed.refresh_from_db()
+    started.refresh_from_db()
+    assert (claimed.status, claimed.last_error) == (Status.SUPERSEDED, "the session was moved")
+    assert started.status == Status.SENDING  # it may be at the server already: its worker records the outcome
+
+
 def test_it_respects_the_recipients_preferences(schedule, bob):
     notify.preference_set(user=bob, kind=Kind.SESSION_SCHEDULED, in_app=False)
     notify.preference_set(user=bob, kind=Kind.REMINDER_24H, email=False, in_app=False)
@@ -119,6 +136,16 @@ def test_it_respects_the_recipients_preferences(schedule, bob):
     assert unread(bob) == 0
     assert [n.recipient for n in rows(kind=Kind.REMINDER_24H)] != [] and bob not in [
         n.recipient for n in rows(kind=Kind.REMINDER_24H)]
+
+
+def test_an_in_app_only_notification_due_now_is_shown_and_its_mail_skipped(schedule, bob):
+    notify.preference_set(user=bob, kind=Kind.SESSION_SCHEDULED, email=False)
+    schedule()
+    [told] = rows(kind=Kind.SESSION_SCHEDULED)
+    assert (told.status, told.last_error, told.email, told.emailed_at) == (
+        Status.SKIPPED, "e-mail is off for this kind", False, None)
+    assert told.shown_at is not None and told.finished_at is not None
+    assert unread(bob) == 1
 
 
 def test_a_second_identical_reminder_is_not_written(schedule, bob):

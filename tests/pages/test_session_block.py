@@ -33,3 +33,14 @@ def test_blocking_twice_shows_a_message_and_changes_nothing(alice_web, session, 
 def test_outsiders_get_the_403_page(carol_web, session, unchanged):
     with unchanged():
         assert carol_web.post(f"/sessions/{session.pk}/block/").status_code == 403
+
+
+def test_the_blocked_user_sees_a_neutral_cancellation_and_the_blocker_sees_why(alice_web, bob_web, session):
+    alice_web.post(f"/sessions/{session.pk}/block/")
+
+    blocked = bob_web.get(f"/sessions/{session.pk}/").content.decode()
+    assert "Cancelled." in blocked
+    assert "blocked" not in blocked.lower()
+    blocker = alice_web.get(f"/sessions/{session.pk}/").content.decode()
+    assert "Cancelled: “blocked”." in blocker
+    assert "cancelled: “blocked”" in blocker  # the timeline line

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from notifications.models import Notification
 from sessions_app import services
 from sessions_app.errors import Conflict, NotFound, NotParticipant
 from sessions_app.models import Block, Report, ReputationLedger, SessionEvent, WingmanMatch
@@ -97,3 +98,60 @@ def test_a_moderator_reviews_a_report_once(match, alice, bob, mod, unchanged):
         services.report_review(report_id=report.pk, moderator=alice)
     with unchanged(), pytest.raises(NotFound):
         services.report_review(report_id=report.pk + 100, moderator=mod)
+
+
+def _notifications(kind: str) -> list[tuple]:
+    rows = Notification.objects.filter(kind=kind)
+    return sorted(rows.values_list("recipient__username", "status", "payload__reason"))
+
+
+def test_only_the_blocked_user_hears_of_the_cancellation_and_neutrally(match, alice, bob, easy_challenge):
+    scheduled = _schedule(bob, match, easy_challenge)  # alice is told (her e-mail still pending)
+    services.session_reschedule_propose(session_id=scheduled.pk, user=bob,
+                                        scheduled_time=timezone.now() + timedelta(days=3))
+    assert Notification.objects.filter(recipient=alice, status="pending", session=scheduled).count() >= 2
+
+    services.match_block(match_id=match.pk, user=alice, reason="rude")
+
+    row = fresh(scheduled)
+    assert (row.cancellation_reason, row.blocked_by_id) == ("blocked", alice.pk)
+    assert _notifications("session_cancelled") == [("bob", "pending", "")]
+    # What bob did before the block no longer reaches alice.
+    assert not Notification.objects.filter(recipient=alice, status="pending").exists()
+    assert set(Notification.objects.filter(recipient=alice).values_list("status", flat=True)) == {"superseded"}
+    cancel = SessionEvent.objects.get(session=scheduled, kind="cancelled")
+    assert (cancel.actor, cancel.data["reason"], cancel.data["blocked"]) == (None, "blocked", bob.pk)
+
+
+def test_the_blocked_users_dispute_of_an_earlier_outcome_does_not_reach_the_blocker(
+        match, make_session, alice, bob, mod):
+    first, second = (make_session(starts_in=-timedelta(hours=hours)) for hours in (3, 4))
+    for earlier in (first, second):
+        services.session_cancel_by_moderator(session_id=earlier.pk, moderator=mod, reason="Rain")
+    services.session_dispute(session_id=first.pk, user=bob, reason="It did not rain")
+    assert _notifications("dispute_opened") == [("alice", "pending", None), ("bob", "pending", None)]
+    Notification.objects.all().delete()
+
+    services.match_block(match_id=match.pk, user=alice)
+    services.session_dispute(session_id=second.pk, user=bob, reason="It did not rain either")
+    assert _notifications("dispute_opened") == [("bob", "pending", None)]
+
+
+def test_every_match_of_the_pair_ends_and_its_open_sessions_are_cancelled(match, make_session, alice, bob):
+    other = WingmanMatch.objects.create(user1=bob, user2=alice, status="accepted")
+    elsewhere = make_session(of_match=other, starts_in=timedelta(days=2))
+    services.match_block(match_id=match.pk, user=bob)
+    assert set(WingmanMatch.objects.values_list("status", flat=True)) == {"ended"}
+    row = fresh(elsewhere)
+    assert (row.status, row.cancellation_reason, row.blocked_by_id) == ("cancelled", "blocked", bob.pk)
+    audit = SessionEvent.objects.get(kind="blocked")
+    assert audit.data["cancelled"] == [str(elsewhere.pk)] and audit.data["other_matches_ended"] == [str(other.pk)]
+    assert services.reputation_rebuild(user_id=alice.pk, fix=False) == {}
+
+
+def test_a_moderators_later_decision_is_no_longer_the_blocks(match, session, alice, bob, mod):
+    services.match_block(match_id=match.pk, user=alice)
+    services.session_complete_by_moderator(session_id=session.pk, moderator=mod)
+    row = fresh(session)
+    assert (row.status, row.cancellation_reason, row.blocked_by_id, row.redecisions) == ("completed", "", None, 1)
+    assert _notifications("session_completed") == [("alice", "pending", None), ("bob", "pending", None)]

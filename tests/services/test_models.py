@@ -97,4 +97,4 @@ def test_the_indexes_for_history_exist_in_the_database(db):
         ledger = connection.introspection.get_constraints(cursor, "reputation_ledger")
     assert {"session_user1_time", "session_user2_time", "session_user1_status_time", "session_user2_status_time",
             "session_match_time", "session_open_by_time"} <= set(sessions)
-    assert {"ledger_once_per_reason", "ledger_user_time"} <= set(ledger)
+    assert {"ledger_once_per_decision", "ledger_user_time"} <= set(ledger)

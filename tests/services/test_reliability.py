@@ -1,13 +1,17 @@
 """reliability_percent (kept by the services when a session becomes final) and the booking limits."""
 
+import math
+import random
 from datetime import timedelta
 
 import pytest
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from sessions_app import rules, services
 from sessions_app.errors import Conflict, NotParticipant
-from sessions_app.models import SessionEvent, UserProfile, WingmanSession
+from sessions_app.models import ReputationLedger, SessionEvent, UserProfile, WingmanSession
+from sessions_app.reliability import reliability_refresh, reliability_scores
 
 from .conftest import profile
 
@@ -84,3 +88,66 @@ def test_scheduling_past_the_limit_is_refused_saying_whose(match, alice, bob, ea
 def test_only_moderators_waive(alice, bob, unchanged):
     with unchanged(), pytest.raises(NotParticipant):
         services.profile_waive_booking_limit(user_id=bob.pk, moderator=alice)
+
+
+def _by_the_definition(user_id) -> int | None:
+    """SPEC's definition read straight off the rows, one user at a time (what sessions_app.reliability's one
+    statement must agree with)."""
+    late = ReputationLedger.objects.filter(user_id=user_id, reason="late_reschedule", session=OuterRef("pk"))
+    rows = list(
+        WingmanSession.objects.filter(Q(user1_id=user_id) | Q(user2_id=user_id),
+                                      status__in=["completed", "cancelled", "no_show"])
+        .exclude(status="cancelled", cancelled_by__isnull=True)
+        .annotate(late=Exists(late)).order_by("-finished_at", "-id")
+        .values_list("no_show_user_id", "cancelled_by_id", "cancellation_penalty", "late")[:20]
+    )
+    if len(rows) < 3:
+        return None
+    kept = sum(1 for absent, canceller, penalty, late in rows
+               if not (absent == user_id or (canceller == user_id and penalty) or late))
+    return math.floor(100 * kept / len(rows) + 0.5)
+
+
+def test_one_statement_scores_everyone_as_the_definition_does(make_session, match, carol_match, alice, bob, carol,
+                                                              dave, mod):
+    chance = random.Random(11)
+    now = timezone.now()
+    for n in range(60):
+        pair = chance.choice([match, carol_match])
+        user1, user2 = pair.user1, pair.user2
+        outcome = chance.choice(["completed", "no_show", "cancelled_by", "cancelled_late", "system", "open"])
+        fields = {"status": "cancelled" if outcome.startswith("cancelled") or outcome == "system" else outcome,
+                  "finished_at": None if n % 13 == 0 else now - timedelta(hours=chance.randrange(1, 500))}
+        if outcome == "open":
+            fields = {"status": "scheduled"}
+        elif outcome == "completed":
+            fields["completed_at"] = now
+        elif outcome == "no_show":
+            fields["no_show_user"] = chance.choice([user1, user2])
+        elif outcome == "system":
+            fields["cancellation_reason"] = chance.choice(["expired", "blocked", "erased"])
+        else:
+            fields["cancelled_by"] = chance.choice([user1, user2, mod])
+            fields["cancellation_penalty"] = 5 if outcome == "cancelled_late" else 0
+        session = make_session(of_match=pair, starts_in=-timedelta(days=n), **fields)
+        if outcome != "open" and chance.random() < 0.15:
+            ReputationLedger.objects.create(user=chance.choice([user1, user2]), session=session,
+                                            reason="late_reschedule", points=-5)
+    users = [alice, bob, carol, dave, mod]
+    UserProfile.objects.filter(pk__in=[u.pk for u in users]).update(reliability_percent=None)
+
+    assert reliability_refresh() >= 1
+    expected = {u.pk: _by_the_definition(u.pk) for u in users}
+    assert dict(UserProfile.objects.filter(pk__in=expected).values_list("pk", "reliability_percent")) == expected
+    assert len({score for score in expected.values() if score is not None}) >= 3  # the data is varied enough
+    two = [alice.pk, carol.pk]
+    assert reliability_scores(user_ids=two) == {pk: expected[pk] for pk in two}
+    assert reliability_refresh() == 0  # nothing changed: nothing written
+
+
+@pytest.mark.parametrize(("kept", "finished", "score"), [(5, 8, 63), (1, 8, 13), (2, 3, 67), (1, 3, 33)])
+def test_it_rounds_half_up(make_session, alice, bob, kept, finished, score):
+    for n in range(finished):
+        make_session(starts_in=-timedelta(days=n + 1), status="no_show", no_show_user=bob if n < kept else alice,
+                     finished_at=timezone.now() - timedelta(days=n))
+    assert reliability_scores(user_ids=[alice.pk]) == {alice.pk: score}

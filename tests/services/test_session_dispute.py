@@ -120,3 +120,63 @@ def test_a_refused_overturn_changes_nothing(no_show, bob, mod, unchanged):
         services.dispute_resolve(dispute_id=dispute_id, moderator=bob, decision="uphold", note="mine")
     with unchanged(), pytest.raises(InvalidInput):
         services.dispute_resolve(dispute_id=dispute_id, moderator=mod, decision="maybe", note="hm")
+
+
+def ledger_rows(session) -> list[tuple]:
+    rows = ReputationLedger.objects.filter(session=session).order_by("id")
+    return list(rows.values_list("user__username", "reason", "points", "decision"))
+
+
+def test_an_overturn_changes_an_outcome_a_moderator_already_changed(no_show, alice, bob, mod, unchanged):
+    """bob's no-show, then a moderator's own completion; alice disputes it, the no-show is restored;
+    bob disputes that, and it is overturned again: each outcome's rows are written and reversed once."""
+    services.session_complete_by_moderator(session_id=no_show.pk, moderator=mod)
+    services.session_dispute(session_id=no_show.pk, user=alice, reason="He never came; I was alone.")
+    services.dispute_resolve(dispute_id=Dispute.objects.get(opened_by=alice).pk, moderator=mod,
+                             decision="no_show", absent_user_id=bob.pk, note="The venue confirms it.")
+
+    row = fresh(no_show)
+    assert (row.status, row.no_show_user_id, row.redecisions) == ("no_show", bob.pk, 2)
+    assert Dispute.objects.get(opened_by=alice).status == "overturned"
+    assert ledger_rows(no_show) == [
+        ("bob", "no_show", -25, 0), ("bob", "no_show_reversed", 25, 0),
+        ("alice", "completion", 10, 1), ("bob", "completion", 25, 1),
+        ("alice", "completion_reversed", -10, 1), ("bob", "completion_reversed", -25, 1),
+        ("bob", "no_show", -25, 2),
+    ]
+    assert (profile(alice).reputation, profile(alice).completed_sessions, profile(alice).streak_weeks) == (0, 0, 0)
+    assert (profile(bob).reputation, profile(bob).completed_sessions, profile(bob).no_show_count) == (-25, 0, 1)
+    assert profile(alice).no_show_sessions == profile(bob).no_show_sessions == 1
+    assert events(no_show)[-2:] == [("no_show", mod.pk), ("dispute_resolved", mod.pk)]
+    assert row.events.filter(kind="no_show").last().data["overturns"] == Dispute.objects.get(opened_by=alice).pk
+    for user in (alice, bob):
+        assert services.reputation_rebuild(user_id=user.pk, fix=False) == {}
+
+    services.session_dispute(session_id=no_show.pk, user=bob, reason="I was there after all.")
+    services.dispute_resolve(dispute_id=Dispute.objects.get(opened_by=bob).pk, moderator=mod,
+                             decision="completed", note="New photos show both.")
+    assert (fresh(no_show).status, fresh(no_show).redecisions) == ("completed", 3)
+    assert ledger_rows(no_show)[7:] == [
+        ("bob", "no_show_reversed", 25, 2), ("alice", "completion", 10, 3), ("bob", "completion", 25, 3),
+    ]
+    assert (profile(alice).reputation, profile(alice).completed_sessions, profile(alice).streak_weeks) == (10, 1, 1)
+    assert (profile(bob).reputation, profile(bob).completed_sessions, profile(bob).no_show_count) == (25, 1, 0)
+    assert profile(alice).no_show_sessions == profile(bob).no_show_sessions == 0
+    for user in (alice, bob):
+        assert services.reputation_rebuild(user_id=user.pk, fix=False) == {}
+
+    # A moderator's own re-decision stays limited to one, also after overturns.
+    with unchanged(), pytest.raises(Conflict) as refused:
+        services.session_cancel_by_moderator(session_id=no_show.pk, moderator=mod, reason="Changed my mind")
+    assert refused.value.code == "already_redecided"
+
+
+def test_an_overturn_of_an_outcome_nobody_changed_before_uses_up_the_moderators_own_re_decision(
+        no_show, alice, bob, mod, unchanged):
+    services.session_dispute(session_id=no_show.pk, user=bob, reason="I was there")
+    services.dispute_resolve(dispute_id=Dispute.objects.get().pk, moderator=mod, decision="cancelled",
+                             note="Nobody can tell.")
+    assert fresh(no_show).redecisions == 1
+    with unchanged(), pytest.raises(Conflict) as refused:
+        services.session_mark_no_show(session_id=no_show.pk, moderator=mod, absent_user_id=bob.pk)
+    assert refused.value.code == "already_redecided"

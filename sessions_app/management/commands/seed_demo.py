@@ -5,6 +5,13 @@ counters are exactly what real use leaves behind); a session that must lie in
 the past is scheduled in the future and then moved back, which only demo
 data may do.
 
+Run again more than REFRESH_AFTER later, it refreshes the sessions that only
+make sense relative to now (in progress, just due, upcoming: LIVE_VENUES in
+the demo matches): those of them still open are withdrawn by the system
+(cancelled as "demo refreshed", no penalty, nothing to dispute) and made
+again. Nothing else is touched: the history stays, and so does any session
+someone scheduled in the demo matches themselves.
+
 Passwords: users created now get --password, else one generated password
 (printed); users that exist keep theirs unless --password is given. With
 DEBUG off it refuses to run (a moderator with a printed password does not
@@ -19,12 +26,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from sessions_app import services
+from sessions_app import rules, services
 from sessions_app.models import (
     ApproachChallenge,
     MatchStatus,
+    SessionStatus,
     UserProfile,
     WingmanMatch,
     WingmanSession,
@@ -46,6 +55,11 @@ CHALLENGES = [
     ("Join a group conversation", "Introduce yourself to a group of three or more.", "advanced", 40),
     ("Exchange contacts", "End a good conversation by swapping contact details.", "advanced", 50),
 ]
+
+# The demo's sessions that live relative to now (the README points at the first two), and how old they may
+# grow before a new run makes them again.
+LIVE_VENUES = ("Corner Coffee House", "The Book Nook", "Market Hall", "Jazz Cellar", "Harbour Pub", "Library Café")
+REFRESH_AFTER = timedelta(hours=6)
 
 
 class Command(BaseCommand):
@@ -75,12 +89,18 @@ class Command(BaseCommand):
         ab = self._match(users["alice"], users["bob"])
         cd = self._match(users["carol"], users["dave"])
         de = self._match(users["dave"], users["erin"])
-        if WingmanSession.objects.filter(match__in=[ab, cd, de]).exists():
-            self.stdout.write("Demo sessions exist already; left as they are.")
-        else:
+        demo = WingmanSession.objects.filter(match__in=[ab, cd, de])
+        if not demo.exists():
             self._blocked(de, users, challenges)  # first: dave ends up under a booking limit below
-            self._sessions(ab, cd, users, challenges)
+            self._history(ab, cd, users, challenges)
+            self._live(ab, cd, users, challenges)
             self.stdout.write("Created demo sessions in every status.")
+        elif self._live_is_stale(demo.filter(match__in=[ab, cd])):
+            withdrawn = self._refresh(demo.filter(match__in=[ab, cd]), ab, cd, users, challenges)
+            self.stdout.write(f"Refreshed the demo's current sessions relative to now ({withdrawn} old ones that "
+                              "were still open withdrawn).")
+        else:
+            self.stdout.write("Demo sessions exist already; left as they are.")
         self.stdout.write(self.style.SUCCESS("Demo logins (username / password):"))
         for username in [name for name, _, _ in USERS] + [MODERATOR[0]]:
             if password or username in created:
@@ -134,19 +154,44 @@ class Command(BaseCommand):
         services.match_block(match_id=de.pk, user=users["dave"], report=True,
                              reason="Kept messaging me after I said no.")
 
+    @staticmethod
+    def _live_is_stale(demo) -> bool:
+        made = demo.filter(venue_name__in=LIVE_VENUES).aggregate(latest=Max("created_at"))["latest"]
+        return made is None or made < timezone.now() - REFRESH_AFTER
+
     @transaction.atomic
-    def _sessions(self, ab, cd, users, challenges) -> None:
-        alice, bob, carol, dave = (users[name] for name in ("alice", "bob", "carol", "dave"))
+    def _refresh(self, demo, ab, cd, users, challenges) -> int:
+        """Withdraw the live sessions of an earlier run that are still open, and make them again for now."""
+        stale = demo.filter(venue_name__in=LIVE_VENUES, status__in=[SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS])
+        withdrawn = 0
+        for pk in stale.order_by("scheduled_time").values_list("pk", flat=True):
+            services.session_withdraw(session_id=pk, reason=rules.DEMO_REFRESHED_REASON)
+            withdrawn += 1
+        self._live(ab, cd, users, challenges)
+        return withdrawn
+
+    @staticmethod
+    def _scheduler(challenges):
         now = timezone.now()
 
         def schedule(match, venue, when, c1, c2, by):
+            """Schedule at ``when``; a time in the past is scheduled tomorrow and moved back (demo data only)."""
             session = services.session_schedule(
-                user=by, match_id=match.pk, venue_name=venue, scheduled_time=now + timedelta(days=1),
+                user=by, match_id=match.pk, venue_name=venue,
+                scheduled_time=when if when > now else now + timedelta(days=1),
                 user1_challenge_id=challenges[c1].pk, user2_challenge_id=challenges[c2].pk,
             )
-            if when < now:
+            if when <= now:
                 WingmanSession.objects.filter(pk=session.pk).update(scheduled_time=when)
             return session.pk
+
+        return now, schedule
+
+    @transaction.atomic
+    def _history(self, ab, cd, users, challenges) -> None:
+        """What has happened: completions, a no-show under dispute, cancellations early and late."""
+        alice, bob, carol, dave = (users[name] for name in ("alice", "bob", "carol", "dave"))
+        now, schedule = self._scheduler(challenges)
 
         # Two earlier completions: bob's one no-show below leaves him 80% reliable (no booking limit to speak of).
         for venue, days in (("Museum Café", 13), ("Sunday Brunch Bar", 10)):
@@ -174,8 +219,31 @@ class Command(BaseCommand):
         later = schedule(ab, "Rooftop Lounge", now + timedelta(days=4), 2, 3, bob)
         services.session_cancel(session_id=later, user=bob, reason="Work trip came up; let's find another evening.")
 
-        # Time passed 20 minutes ago, nobody checked in: confirming works at once.
+        # carol + dave: a completion, and dave under a booking limit: absent once, cancelled late once (33%
+        # reliable: one upcoming session at most).
+        cd_done = schedule(cd, "Garden Terrace", now - timedelta(days=2), 2, 0, carol)
+        services.session_check_in(session_id=cd_done, user=carol)
+        services.session_confirm(session_id=cd_done, user=carol)
+        services.session_confirm(session_id=cd_done, user=dave)
+        cd_absent = schedule(cd, "Pier Café", now - timedelta(days=1), 1, 2, carol)
+        services.session_check_in(session_id=cd_absent, user=carol)
+        services.session_report_no_show(session_id=cd_absent, user=carol)
+        cd_late = schedule(cd, "Station Bar", now + timedelta(minutes=50), 0, 1, dave)
+        services.session_cancel(session_id=cd_late, user=dave, reason="Overslept my alarm, sorry.")
+
+    @transaction.atomic
+    def _live(self, ab, cd, users, challenges) -> None:
+        """What is going on now and next (LIVE_VENUES): made again, relative to now, by a refresh."""
+        alice, bob, carol, dave = (users[name] for name in ("alice", "bob", "carol", "dave"))
+        now, schedule = self._scheduler(challenges)
+
+        # Time passed 20 minutes ago, nobody checked in: confirming works at once (alice's "Needs your action").
         schedule(ab, "The Book Nook", now - timedelta(minutes=20), 0, 1, alice)
+
+        # In progress right now: alice checked in a quarter of an hour after its time.
+        live = schedule(ab, "Corner Coffee House", now - timedelta(minutes=15), 0, 2, alice)
+        services.session_check_in(session_id=live, user=alice)
+        services.notes_update(session_id=live, user=alice, notes="Meet by the window seats. Bob goes first.")
 
         # Coming up: tomorrow and next week.
         schedule(ab, "Market Hall", now + timedelta(days=1, hours=2), 1, 2, alice)
@@ -184,23 +252,7 @@ class Command(BaseCommand):
         services.session_reschedule_propose(session_id=jazz, user=bob, scheduled_time=now + timedelta(days=8),
                                             venue_name="Blue Note Bar")
 
-        # In progress right now: alice checked in ten minutes after it began.
-        live = schedule(ab, "Corner Coffee House", now - timedelta(minutes=15), 0, 2, alice)
-        services.session_check_in(session_id=live, user=alice)
-        services.notes_update(session_id=live, user=alice, notes="Meet by the window seats. Bob goes first.")
-
-        # carol + dave: one in progress, one completed, one upcoming, a no-show and a late cancel.
-        cd_done = schedule(cd, "Garden Terrace", now - timedelta(days=2), 2, 0, carol)
-        services.session_check_in(session_id=cd_done, user=carol)
-        services.session_confirm(session_id=cd_done, user=carol)
-        services.session_confirm(session_id=cd_done, user=dave)
+        # carol + dave: one in progress (checked in first: dave may hold one upcoming session), one upcoming.
         cd_live = schedule(cd, "Harbour Pub", now - timedelta(minutes=5), 1, 1, dave)
-        schedule(cd, "Library Café", now + timedelta(days=2), 0, 3, carol)
-        # dave under a booking limit: absent once, cancelled late once (33% reliable: one upcoming session at most).
-        cd_absent = schedule(cd, "Pier Café", now - timedelta(days=1), 1, 2, carol)
-        services.session_check_in(session_id=cd_absent, user=carol)
-        services.session_report_no_show(session_id=cd_absent, user=carol)
-        cd_late = schedule(cd, "Station Bar", now + timedelta(days=1), 0, 1, dave)
-        WingmanSession.objects.filter(pk=cd_late).update(scheduled_time=now + timedelta(minutes=50))
-        services.session_cancel(session_id=cd_late, user=dave, reason="Overslept my alarm, sorry.")
         services.session_check_in(session_id=cd_live, user=dave)
+        schedule(cd, "Library Café", now + timedelta(days=2), 0, 3, carol)
