@@ -2,7 +2,7 @@
 """The two commands of this project, needing nothing but Python 3.11:
 
     python3 dev.py run     create .venv, install, migrate, load demo data, serve on 127.0.0.1:8000
-    python3 dev.py test    create .venv, install the test tools, run the whole test suite
+    python3 dev.py test    create .venv, install the test tools (and axe-core: npm ci), run the whole test suite
     python3 dev.py lint    create .venv, install the test tools, run ruff (as CI does)
 
 Both use SQLite and the local-memory cache unless DATABASE_URL / REDIS_URL are
@@ -13,6 +13,7 @@ line printed says what failed and what to do.
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -77,6 +78,27 @@ def installed(requirements: str) -> bool:
     """Already installed as they are now (requirements-dev.txt includes requirements.txt, so it covers `run`)."""
     candidates = {requirements, "requirements-dev.txt"}
     return any(stamp(name).exists() and stamp(name).read_text() == digest(name) for name in candidates)
+
+
+def ensure_node_modules(env: dict) -> None:
+    """`npm ci` when package-lock.json changed since the last install: the browser tests load axe-core
+    from node_modules/. Without npm they are skipped, or fail under WINGMAN_REQUIRE_BROWSER=1 (CI)."""
+    lock = ROOT / "package-lock.json"
+    installed_stamp = ROOT / "node_modules" / ".installed-package-lock"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if installed_stamp.exists() and installed_stamp.read_text() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        fix = "install Node.js 20 with npm (apt-get install nodejs npm)"
+        if env.get("WINGMAN_REQUIRE_BROWSER") == "1":
+            raise StepFailed(f"npm is not installed, and the browser tests need axe-core from npm: {fix}, {RUN_AGAIN}")
+        say(f"no npm: the accessibility (axe) browser tests will be skipped ({fix} to run them)")
+        return
+    say("installing axe-core for the browser tests (npm ci, package-lock.json)")
+    execute([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ROOT,
+            failed=f"npm ci failed: check the network or your npm registry (npm config get registry), {RUN_AGAIN}")
+    installed_stamp.write_text(wanted)
 
 
 def manage(*args: str, env: dict, failed: str) -> None:
@@ -151,6 +173,7 @@ def test(pytest_args: list[str]) -> int:
         say("DATABASE_URL unset: testing on SQLite (concurrency tests will say they are skipped)")
     if not Path("/usr/bin/chromium").exists():
         say("no /usr/bin/chromium: browser tests will be skipped (apt-get install chromium to run them)")
+    ensure_node_modules(env)
     result = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)  # noqa: S603 (our venv)
     if result.returncode == 5:
         say("pytest collected no tests: that is a failure here")

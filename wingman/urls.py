@@ -6,10 +6,15 @@
 """
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico where a page names no icon (the admin, the API's pages); base.html names it.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.ico"))),
     path("api/", include("notifications.api.urls")),
     path("api/", include("sessions_app.api.urls")),
     path("", include("notifications.urls")),

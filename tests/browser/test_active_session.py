@@ -1,10 +1,7 @@
 """The active session page in a real browser: two participants, live updates, notes, both confirm."""
 
-import os
-import shutil
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,7 +11,6 @@ from tests.browser.conftest import ARTIFACTS, PHONE, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "active-session.png"
 LIVE_UPDATE = 15_000  # the buddy's changes must show within 15 s, without a reload
 NOTES = "Meet by the window seats.\nAlice opens with the menu question; Bob joins the group at the bar."
 
@@ -57,10 +53,8 @@ def test_it_shows_the_buddys_changes_live_and_completes(live_server, new_page, a
     expect(bob_page.locator("#id_notes")).to_have_value(NOTES, timeout=LIVE_UPDATE)
     assert bob_page.evaluate("window.__notReloaded") is True
 
-    # the README's picture: mid-session, notes and both participants (refreshed on request only)
-    picture = screenshot(alice_page, "desktop-active-session-alice")
-    if os.environ.get("WINGMAN_UPDATE_DOCS_SCREENSHOT") == "1":
-        shutil.copyfile(picture, DOCS_SCREENSHOT)
+    # (the README's picture comes from the demo: docs/screenshot.py)
+    screenshot(alice_page, "desktop-active-session-alice")
     screenshot(bob_page, "desktop-active-session-bob")
 
     # both confirm
