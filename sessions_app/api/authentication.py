@@ -75,7 +75,7 @@ class ProfileJWTAuthentication(JWTAuthentication):
         return token
 
 
-VALIDATED_TOKENS_KEPT = 10_000
+VALIDATED_TOKENS_KEPT = 2_000
 _validated = Lru(VALIDATED_TOKENS_KEPT)  # raw token -> its validated AccessToken, per process
 
 

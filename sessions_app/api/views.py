@@ -106,7 +106,7 @@ def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
     )
 
 
-RENDERED_SESSIONS_KEPT = 1_000
+RENDERED_SESSIONS_KEPT = 500
 _rendered_sessions = Lru(RENDERED_SESSIONS_KEPT)  # (ETag, media type) -> the JSON bytes of that full session
 
 
