@@ -207,6 +207,7 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
     rss_warm = {"product": product.worker_rss_mb(), "floor": floor.worker_rss_mb()}
 
     measurements = []
+    rss_rounds = []  # the product workers' RSS after each round: growth that keeps going is a leak
     blocks = [plan.kinds[i:i + 3] for i in range(0, len(plan.kinds), 3)]
     for round_no in range(1, args.rounds + 1):
         for connections in levels:
@@ -223,10 +224,11 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
                          if m.round == round_no and m.connections == connections and m.key == plan.floor.key]
             say(f"round {round_no}, {connections} connections: floor {min(floor_rps):,.0f}–{max(floor_rps):,.0f} "
                 "req/s")
+        rss_rounds.append(product.worker_rss_mb())
     rss_end = {"product": product.worker_rss_mb(), "floor": floor.worker_rss_mb()}
 
     return {"measurements": measurements, "counts": counts, "rss_start": rss_start, "rss_warm": rss_warm,
-            "rss_end": rss_end}
+            "rss_rounds": rss_rounds, "rss_end": rss_end}
 
 
 def profile_hot_path(plan, env: dict, workdir: Path, servers: list) -> list[dict]:
@@ -320,7 +322,10 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
         + "; ".join(f"{side} {_rss(boot)} → {_rss(warm)} → {_rss(end)}" for side, (boot, warm, end) in rss.items())
         + f". The product's workers (never recycled: gunicorn.conf.py sets no max_requests) served "
         f"{served:,} requests after the warm-up; the most any worker grew over them is "
-        f"{_growth(*rss['product'][1:])}."
+        f"{_growth(*rss['product'][1:])}, and over the rounds after the first "
+        f"{_growth(result['rss_rounds'][0], rss['product'][2]) if result['rss_rounds'] else 'unknown'} "
+        f"(largest worker after each round: "
+        f"{', '.join(f'{max(sizes.values()):.0f}' for sizes in result['rss_rounds'] if sizes)} MB)."
     )
     table = report.markdown(rows, labels, result["counts"], header)
     (folder / "latest.md").write_text(table)
@@ -330,7 +335,7 @@ def write_results(folder: Path, plan, result: dict, args, levels: list[int]) -> 
     (folder / "latest.json").write_text(json.dumps({
         "when": when, "rounds": args.rounds, "seconds": args.seconds, "concurrency": levels,
         "build": build, "counts": result["counts"], "rss_start": result["rss_start"], "rss_warm": result["rss_warm"],
-        "rss_end": result["rss_end"],
+        "rss_rounds": result["rss_rounds"], "rss_end": result["rss_end"],
         "rows": report.as_dicts(rows), "measurements": report.as_dicts(result["measurements"]),
     }, indent=1, default=str))
     print(table)
