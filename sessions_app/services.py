@@ -97,13 +97,10 @@ def _state(session: WingmanSession) -> dict:
 
 
 def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditions) -> WingmanSession | None:
-    """Lock the session row (only it) and load both users with it, then both profiles in one query;
-    _save writes what changed since.
+    """Lock the session row (only it) and load both users with it; _save writes what changed since.
 
-    The profiles are read after the lock is held, so they are current (a join in the locking query would
-    show rows as they were before any wait for the lock), and nothing the answer shows is loaded lazily
-    after the write. With ``skip_locked`` (the system's sweeps) a row someone else holds, or one that no
-    longer meets ``conditions``, gives None; otherwise NotFound.
+    With ``skip_locked`` (the system's sweeps) a row someone else holds, or one that no longer meets
+    ``conditions``, gives None; otherwise NotFound.
     """
     session = (
         WingmanSession.objects.select_for_update(of=("self",), skip_locked=skip_locked)
@@ -115,10 +112,6 @@ def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditi
         if skip_locked:
             return None
         raise NotFound("No such session.")
-    profiles = UserProfile.objects.in_bulk(_participant_ids(session))
-    for user in (session.user1, session.user2):
-        if user.pk in profiles:
-            user.profile = profiles[user.pk]
     session._as_locked = _state(session)
     return session
 
@@ -129,6 +122,21 @@ def _save(session: WingmanSession) -> None:
     session.version += 1
     session.save(update_fields=[*changed, "version", "updated_at"])
     session._as_locked = _state(session)
+    _attach_profiles(session)
+
+
+def _attach_profiles(session: WingmanSession) -> None:
+    """Both profiles on the written session, for the answer: nothing is then loaded lazily after the write.
+
+    One query, read with the session lock held, so current (a join in the locking query would show them as
+    they were before any wait for the lock); none when the service already locked them (_lock_participants).
+    """
+    users = [user for user in (session.user1, session.user2) if not type(user).profile.is_cached(user)]
+    if users:
+        profiles = UserProfile.objects.in_bulk([user.pk for user in users])
+        for user in users:
+            if user.pk in profiles:
+                user.profile = profiles[user.pk]
 
 
 def _lock_profiles(*user_ids) -> dict:

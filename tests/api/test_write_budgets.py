@@ -2,8 +2,8 @@
 
 With real commits, so the counted statements are what production runs:
 the caller's user (cold: no Redis copy yet), the session locked with both
-users, both profiles read once the lock is held, the audit event, the
-session's UPDATE; nothing lazily loaded after.
+users, the audit event, the session's UPDATE, then both profiles read once
+for the answer (still under the lock); nothing lazily loaded after.
 """
 
 from datetime import timedelta

@@ -12,9 +12,8 @@ def act(client, session, action, **data):
 
 
 def test_it_checks_in_and_redirects_back(alice_web, due_session, django_assert_max_num_queries):
-    # 11 (the lock reads both profiles once it is held), plus 3 for telling bob (his preferences, the
-    # outbox row, his unread counter)
-    with django_assert_max_num_queries(14):
+    # 10, plus 3 for telling bob (his preferences, the outbox row, his unread counter)
+    with django_assert_max_num_queries(13):
         response = act(alice_web, due_session, "check-in")
     assert response.status_code == 302
     assert response["Location"] == f"/sessions/{due_session.pk}/"
@@ -56,7 +55,7 @@ def test_it_shows_a_refusal_in_the_htmx_panel(alice_web, session, unchanged):
 @pytest.mark.parametrize("action", ["check-in", "start", "pause", "resume", "confirm", "cancel", "no-show"])
 def test_it_refuses_an_outsider_with_the_403_page(carol_web, due_session, action, unchanged,
                                                   django_assert_max_num_queries):
-    with unchanged(), django_assert_max_num_queries(6):  # the session lock reads both profiles
+    with unchanged(), django_assert_max_num_queries(5):
         response = carol_web.post(f"/sessions/{due_session.pk}/{action}/", {"reason": "x"})
     assert response.status_code == 403
     assert "The Blue Door" not in response.content.decode()
