@@ -34,6 +34,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 
 SESSIONS = 12  # per face: each confirmed by both buddies while connections die
 NOTES_WRITES = 20
+NOTES_WRITES_MOST = 200  # saves go on past NOTES_WRITES until the killer has hit one (short writes can dodge it)
 MAX_ATTEMPTS = 40
 ANSWERS = {200, 201, 302, 503}  # done (the page redirects back), or "try again"; never a 500
 
@@ -125,7 +126,9 @@ def test_notes_while_connections_die(face, server, kill_connections, session, al
                                      record_property):
     tally = Tally()
     with kill_connections() as killer:
-        for index in range(1, NOTES_WRITES + 1):
+        index = 0
+        while index < NOTES_WRITES or (killer.killed == 0 and index < NOTES_WRITES_MOST):
+            index += 1
             text = f"line {index}"
             if face == "api":
                 response = until_answered(lambda t=text, i=index: alice_api.request(
@@ -146,12 +149,12 @@ def test_notes_while_connections_die(face, server, kill_connections, session, al
             else:
                 raise AssertionError("notes page still 503")
     session.refresh_from_db()
-    assert session.notes == f"line {NOTES_WRITES}"
-    assert SessionEvent.objects.filter(session=session, kind="notes_updated").count() == NOTES_WRITES
-    assert session.version == 1 + NOTES_WRITES
+    assert session.notes == f"line {index}"
+    assert SessionEvent.objects.filter(session=session, kind="notes_updated").count() == index
+    assert session.version == 1 + index
     assert killer.killed > 0
     assert_database_whole([session], [alice, bob])
-    record_property("reliability", f"{face}, {NOTES_WRITES} notes saves: {tally.summary()}; "
+    record_property("reliability", f"{face}, {index} notes saves: {tally.summary()}; "
                     f"{killer.killed} connections killed")
 
 
