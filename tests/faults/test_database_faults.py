@@ -203,6 +203,7 @@ def test_a_worker_killed_mid_write(server, row_lock, make_session, alice, bob, a
         except requests.ConnectionError as error:
             answers.append(error)
 
+    warm_up(session, alice_api)  # the 1.5 s below is for reaching the lock, not for a cold worker's first request
     with row_lock(session.pk):  # the write waits on the row lock, inside its transaction...
         writer = threading.Thread(target=confirm)
         writer.start()
