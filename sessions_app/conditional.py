@@ -11,6 +11,7 @@ import hashlib
 from django.http import HttpResponse
 from django.utils.http import parse_etags
 
+from . import rules
 from .models import WingmanSession
 from .selectors import display_name, reliability_of
 
@@ -45,6 +46,12 @@ def session_etag(session: WingmanSession, user, allowed: dict, *, variant: str =
     ``also`` adds what else the representation shows (the page's bell count).
     """
     return f'"{variant}{session.version}-{session_view_digest(session=session, user=user, allowed=allowed)}{also}"'
+
+
+def participant_view(session: WingmanSession, user, now) -> tuple[dict, str]:
+    """What the viewer may do now (rules.allowed_actions) and the ETag of the viewer's view of it."""
+    allowed = rules.allowed_actions(session, user, now)
+    return allowed, session_etag(session, user, allowed)
 
 
 def _opaque(tag: str) -> str:

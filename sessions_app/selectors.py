@@ -70,6 +70,20 @@ def session_get_for_participant(*, session_id: uuid.UUID, user) -> WingmanSessio
     return session
 
 
+def session_copy_for_participant(*, session_id: uuid.UUID, user) -> WingmanSession | None:
+    """The session from its current Redis copy, for one of its participants; else None (never a query).
+
+    None also when the copy is not current or the user is not a participant:
+    the caller then reads with session_get_for_participant, which answers
+    those cases.
+    """
+    found = freshness.lookup_session(session_id)
+    try:
+        return _require_participant(found.value, user) if found.value is not None else None
+    except NotParticipant:
+        return None
+
+
 def user_with_profile(user_id):
     """The user with the profile (None if there is no such user): the Redis copy when current, else one query."""
     found = freshness.lookup_user(user_id)

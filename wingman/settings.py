@@ -77,10 +77,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A participant's GET of one session, answered from Redis and kept JSON when nothing changed (before DRF).
+    "sessions_app.api.session_reads.SessionReadMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Django's MessageMiddleware, building its storage only for a request that uses messages.
+    "wingman.messages.LazyMessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A page view that hits a database fault (lock timeout, dropped connection) answers the 503 page.
     "sessions_app.unavailable.DatabaseUnavailableMiddleware",

@@ -22,17 +22,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from .. import rules, selectors, services
-from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, session_etag
+from .. import freshness, selectors, services
+from ..conditional import PRIVATE_NO_CACHE, etag_matches, expected_version, participant_view
 from ..errors import NotFound, NotParticipant
 from ..forms import HistoryFilterForm
 from ..ical import sessions_calendar
 from ..logins import http_request, password_check
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
+from .authentication import known_bearer_user_id
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import erased_account_replay, idempotent
-from .lru import Lru
 from .pagination import Pagination
 from .problems import MalformedId, PayloadTooLarge
 from .renderers import ICalendarRenderer
@@ -58,6 +58,7 @@ from .serializers import (
     SessionSummarySerializer,
     StatsSerializer,
 )
+from .session_reads import rendered as rendered_sessions
 
 
 class ApiViewMixin:
@@ -106,10 +107,6 @@ def lifecycle_schema(summary: str, request=None, extra: tuple = ()):
     )
 
 
-RENDERED_SESSIONS_KEPT = 500
-_rendered_sessions = Lru(RENDERED_SESSIONS_KEPT)  # (ETag, media type) -> the JSON bytes of that full session
-
-
 class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """The caller's sessions and every action on one of them."""
 
@@ -117,6 +114,20 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     throttle_scopes = {"confirm": "confirm", "legacy_confirm": "confirm", "confirm_completion": "confirm",
                        "notes": "notes"}
     serializer_class = SessionSerializer
+
+    def dispatch(self, request, *args, **kwargs):
+        """GET of one session with a bearer token this process knows: the caller and the session in one
+        Redis round trip (freshness.prefetch); authentication and the read then check them as always."""
+        if self.action_map.get(request.method.lower()) == "retrieve":
+            user_id = known_bearer_user_id(request)
+            try:
+                session_id = uuid.UUID(str(kwargs.get(self.lookup_url_kwarg or "pk")))
+            except ValueError:
+                session_id = None
+            if user_id is not None and session_id is not None:
+                with freshness.prefetch(session_id=session_id, user_id=user_id):
+                    return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -135,20 +146,20 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         """The full session with its ETag; answers 304 to a matching If-None-Match on reads.
 
         The ETag is a digest of everything the body is built from (conditional.py), so the JSON rendered
-        for one ETag is kept (``RENDERED_SESSIONS_KEPT`` per process) and sent again as bytes.
+        for one ETag is kept (session_reads.RENDERED_SESSIONS_KEPT per process) and sent again as bytes,
+        here and by session_reads.SessionReadMiddleware.
         """
         context = self.context()
-        allowed = rules.allowed_actions(session, self.request.user, context["now"])
-        etag = session_etag(session, self.request.user, allowed)
+        allowed, etag = participant_view(session, self.request.user, context["now"])
         if self.request.method == "GET" and etag_matches(self.request.headers.get("If-None-Match"), etag):
             response = HttpResponseNotModified()  # decided without rendering the body
         elif type(getattr(self.request, "accepted_renderer", None)) is JSONRenderer:
             media_type = self.request.accepted_media_type
-            body = _rendered_sessions.get((etag, media_type))
+            body = rendered_sessions.get((etag, media_type))
             if body is None:
                 data = SessionSerializer(session, context={**context, "allowed": allowed}).data
                 body = self.request.accepted_renderer.render(data, media_type, self.get_renderer_context())
-                _rendered_sessions.put((etag, media_type), body)
+                rendered_sessions.put((etag, media_type), body)
             response = HttpResponse(body, status=status_code, content_type=media_type)
         else:  # the browsable API
             response = Response(SessionSerializer(session, context={**context, "allowed": allowed}).data,

@@ -1,0 +1,181 @@
+"""GET of one session answered before DRF (sessions_app/api/session_reads.py).
+
+Each test compares the early answer with the view's own answer to the same
+request, and shows that a write, a revoked token or an outsider still gets
+what the view would give. Real commits (a writer's marks are released when
+its transaction commits) and the shared Redis, as in test_freshness.py.
+"""
+
+import pytest
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from sessions_app import services
+from sessions_app.api import session_reads
+from sessions_app.api.views import SessionViewSet
+from sessions_app.models import WingmanSession
+
+from ..conftest import api_client, require_or_skip
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PER_REQUEST = {"Date", "X-Request-ID"}
+
+
+@pytest.fixture(autouse=True)
+def _needs_redis():
+    require_or_skip(settings.FRESHNESS_MARKERS, "answers before DRF come only from a shared Redis (REDIS_URL)",
+                    "WINGMAN_REQUIRE_REDIS")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """Each test starts as a new worker would: no headers learnt, no JSON kept, no paths resolved."""
+    session_reads._answered.clear()
+    session_reads.rendered._items.clear()
+    session_reads._routes._items.clear()
+    yield
+    session_reads._answered.clear()
+
+
+@pytest.fixture
+def view_calls(monkeypatch):
+    """How many requests reached the view (DRF's dispatch)."""
+    calls = []
+    original = SessionViewSet.dispatch
+
+    def counting(self, request, *args, **kwargs):
+        calls.append(request.path)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(SessionViewSet, "dispatch", counting)
+    return calls
+
+
+def headers(response) -> dict:
+    return {name: value for name, value in response.items() if name not in PER_REQUEST}
+
+
+def warm(client, path: str):
+    """The view answers until the copy is stored and its headers are known: a 200, then 304s."""
+    first = client.get(path)
+    assert first.status_code == 200
+    for _ in range(2):
+        client.get(path)
+        client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    return first
+
+
+@pytest.mark.parametrize("path", ["/api/sessions/{id}/", "/api/session/{id}"])
+def test_a_repeated_read_is_answered_before_the_view_with_the_views_own_answer(
+        session, alice, view_calls, django_assert_num_queries, path):
+    client = api_client(alice)
+    path = path.format(id=session.pk)
+    full = warm(client, path)
+    full_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
+    reached = len(view_calls)
+
+    with django_assert_num_queries(0):
+        early = client.get(path)
+        early_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
+
+    assert len(view_calls) == reached  # neither reached the view
+    assert early.status_code == 200 and early.content == full.content
+    assert headers(early) == headers(full)
+    assert early_304.status_code == 304 and early_304.content == b""
+    assert headers(early_304) == headers(full_304)
+    assert early["X-Request-ID"] and early["Content-Length"] == str(len(full.content))
+
+
+def test_a_committed_write_shows_on_the_very_next_read(session, alice, bob, view_calls):
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+
+    services.notes_update(session_id=session.pk, user=bob, notes="Meet at the north door.")
+
+    after = client.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert after.json()["notes"] == "Meet at the north door."
+    assert WingmanSession.objects.get(pk=session.pk).notes == "Meet at the north door."
+
+
+def test_a_buddy_renamed_changes_the_answer(session, alice, bob):
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+    bob.profile.display_name = "Robert"
+    bob.profile.save()
+    after = client.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200
+    assert after.json()["participants"]["user2"]["name"] == "Robert"
+
+
+def test_a_new_password_ends_the_token_here_too(session, alice, view_calls):
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+    alice.set_password("another secret 123")
+    alice.save()
+    response = client.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert response.status_code == 401 and response.json()["code"] == "password_changed"
+    assert view_calls[-1] == path  # the view gave the refusal
+
+
+def test_a_deactivated_user_is_refused_here_too(session, alice):
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+    alice.is_active = False
+    alice.save()
+    assert client.get(path, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 401
+    assert client.get(path).status_code == 401
+
+
+def test_an_outsider_gets_the_views_403_even_with_the_etag(session, alice, carol, view_calls):
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(api_client(alice), path)
+    outsider = api_client(carol)
+    for _ in range(3):
+        response = outsider.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
+        assert response.status_code == 403
+    assert view_calls[-3:] == [path] * 3
+
+
+def test_an_expired_token_gets_the_views_401(session, alice, view_calls):
+    token = AccessToken.for_user(alice)
+    client = api_client(alice)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1), lifetime=timedelta(minutes=1))
+    expired = api_client(alice)
+    expired.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert expired.get(path, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 401
+
+
+@pytest.mark.parametrize("extra", [
+    {"HTTP_ACCEPT": "text/html"},  # the browsable API
+    {"QUERY_STRING": "x=1"},
+])
+def test_other_requests_go_to_the_view(session, alice, view_calls, extra):
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+    reached = len(view_calls)
+    client.get(path, HTTP_IF_NONE_MATCH=before["ETag"], **extra)
+    assert len(view_calls) == reached + 1
+
+
+def test_nothing_is_answered_before_the_view_has_answered_once(session, alice, view_calls):
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    warm(client, path)
+    session_reads._answered.clear()  # a worker that has not served this route yet
+    reached = len(view_calls)
+    assert client.get(path).status_code == 200
+    assert len(view_calls) == reached + 1
