@@ -54,6 +54,13 @@ def participant_view(session: WingmanSession, user, now) -> tuple[dict, str]:
     return allowed, session_etag(session, user, allowed)
 
 
+def panel_etag(session: WingmanSession, user, allowed: dict) -> str:
+    """The session page panel's ETag; the panel also carries the bell (swapped out of band), so its count too."""
+    from notifications.selectors import unread_count
+
+    return session_etag(session, user, allowed, variant="p", also=f"-u{unread_count(user=user)}")
+
+
 def _opaque(tag: str) -> str:
     return tag.removeprefix("W/").strip('"')
 

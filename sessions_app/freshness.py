@@ -44,6 +44,8 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 
+from .lru import Lru
+
 logger = logging.getLogger(__name__)
 
 WRITING = b"w:"
@@ -206,18 +208,36 @@ class Lookup:
 _NOTHING = Lookup("", None)
 
 
-def _unpickled(copy: bytes | None, tags: tuple):
+def _unpickled(copy: bytes | None, tags: tuple, *, shared: bool = False):
+    """The value in ``copy`` if it was stored under ``tags``.
+
+    ``shared``: for a caller that only reads the objects, the same objects
+    for the same bytes, kept per process (``SHARED_COPIES_KEPT``), instead
+    of unpickling them again: the bytes are the whole copy, tags included,
+    so equal bytes are an equal copy.
+    """
     if copy is None:
         return None
-    stored_tags, value = pickle.loads(copy)  # noqa: S301 (our own Redis, written by _store above)
+    if shared:
+        kept = _shared.get(copy)
+        if kept is None:
+            kept = pickle.loads(copy)  # noqa: S301 (our own Redis, written by Lookup.store)
+            _shared.put(copy, kept)
+        stored_tags, value = kept
+    else:
+        stored_tags, value = pickle.loads(copy)  # noqa: S301 (our own Redis, written by Lookup.store)
     return value if stored_tags == tags else None
+
+
+SHARED_COPIES_KEPT = 256  # a session copy with both participants is about 3 KB of bytes, 15 KB unpickled
+_shared = Lru(SHARED_COPIES_KEPT)  # a copy's bytes -> its unpickled (tags, value), for read-only callers
 
 
 _prefetched: contextvars.ContextVar[dict | None] = contextvars.ContextVar("freshness_prefetched", default=None)
 
 
 @contextlib.contextmanager
-def prefetch(*, session_id, user_id):
+def prefetch(*, session_id, user_id, read_only: bool = False):
     """Within this block, the first lookups of this session and of this user take what one Redis call found.
 
     For a request that is about to authenticate ``user_id`` and then read
@@ -225,6 +245,9 @@ def prefetch(*, session_id, user_id):
     instead of two. Each prefetched answer is used once, by the first lookup
     that asks for it; any later lookup asks Redis again, so a read after a
     write in the same block is never answered from before the write.
+
+    ``read_only``: the caller never changes the objects it gets, so they may
+    be the ones already unpickled from the same bytes (``_unpickled``).
     """
     found = {}
     if enabled():
@@ -236,8 +259,8 @@ def prefetch(*, session_id, user_id):
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
         else:
-            found = {("s", str(session_id)): _session_lookup(session_id, answer[:5]),
-                     ("u", str(user_id)): _user_lookup(user_id, answer[5], answer[6])}
+            found = {("s", str(session_id)): _session_lookup(session_id, answer[:5], shared=read_only),
+                     ("u", str(user_id)): _user_lookup(user_id, answer[5], answer[6], shared=read_only)}
     token = _prefetched.set(found)
     try:
         yield
@@ -265,12 +288,12 @@ def lookup_user(user_id) -> Lookup:
     return _user_lookup(user_id, generation, copy)
 
 
-def _user_lookup(user_id, generation, copy) -> Lookup:
+def _user_lookup(user_id, generation, copy, *, shared: bool = False) -> Lookup:
     generation_key, copy_key = user_key(user_id), _key(f"copy:u:{user_id}")
     if not _usable(generation):
         return Lookup(copy_key, None, missing=[generation_key] if generation is None else [])
     tags = (generation,)
-    return Lookup(copy_key, tags, _unpickled(copy, tags))
+    return Lookup(copy_key, tags, _unpickled(copy, tags, shared=shared))
 
 
 def _session_keys(session_id) -> tuple[str, str, str]:
@@ -292,7 +315,7 @@ def lookup_session(session_id) -> Lookup:
     return _session_lookup(session_id, answer)
 
 
-def _session_lookup(session_id, answer) -> Lookup:
+def _session_lookup(session_id, answer, *, shared: bool = False) -> Lookup:
     copy, generation, people, first, second = answer
     copy_key, generation_key, people_key = _session_keys(session_id)
     if people is None:
@@ -304,4 +327,4 @@ def _session_lookup(session_id, answer) -> Lookup:
     if not all(_usable(value) for value in generations.values()):
         return Lookup(copy_key, None, missing=missing)
     tags = (generation, first, second)
-    return Lookup(copy_key, tags, _unpickled(copy, tags))
+    return Lookup(copy_key, tags, _unpickled(copy, tags, shared=shared))

@@ -24,10 +24,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from notifications.selectors import unread_count
-
 from . import rules, selectors, services
-from .conditional import etag_matches, private, session_etag
+from .conditional import etag_matches, panel_etag, private
 from .errors import DomainError, InvalidInput, NotFound, NotParticipant, VersionMismatch
 from .forms import HistoryFilterForm, NotesForm, RescheduleForm, ScheduleForm, add_domain_error
 from .logins import password_check
@@ -317,7 +315,7 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "timeline": _timeline(session, request.user.pk),
         "cancellation_reason": rules.cancellation_reason_for(session, request.user.pk),
         "notes_readonly": not allowed["edit_notes"]["allowed"],
-        "etag": _panel_etag(request, session, allowed),
+        "etag": panel_etag(session, request.user, allowed),
         # Read from the session row (no query): a session ended by a block means the block is done.
         "offer_block": not rules.ended_by_block_or_erasure(session),
         "reschedule": _reschedule_view(session, request.user, allowed, now, viewer.timezone),
@@ -325,11 +323,6 @@ def _panel_context(request: HttpRequest, session: WingmanSession, viewer: UserPr
         "active_seconds": session.active_seconds_at(now),
         **extra,
     }
-
-
-def _panel_etag(request: HttpRequest, session: WingmanSession, allowed: dict) -> str:
-    """The panel's ETag; the panel also carries the bell (swapped out of band), so its count is part of it."""
-    return session_etag(session, request.user, allowed, variant="p", also=f"-u{unread_count(user=request.user)}")
 
 
 def _render_session_page(request: HttpRequest, session: WingmanSession, *, status: int = 200,
@@ -361,7 +354,7 @@ def session_detail(request: HttpRequest, session_id) -> HttpResponse:
         return _render_session_page(request, session)
     now = timezone.now()
     allowed = rules.allowed_actions(session, request.user, now)
-    etag = _panel_etag(request, session, allowed)
+    etag = panel_etag(session, request.user, allowed)
     if etag_matches(request.headers.get("If-None-Match"), etag):
         response = HttpResponseNotModified()
         response["ETag"] = etag

@@ -13,8 +13,8 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from ..lru import Lru
 from ..selectors import user_with_profile
-from .lru import Lru
 
 
 class _UsersWithProfile:

@@ -30,6 +30,7 @@ from ..ical import sessions_calendar
 from ..logins import http_request, password_check
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
+from ..session_reads import rendered as rendered_sessions
 from .authentication import known_bearer_user_id
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import erased_account_replay, idempotent
@@ -58,7 +59,6 @@ from .serializers import (
     SessionSummarySerializer,
     StatsSerializer,
 )
-from .session_reads import rendered as rendered_sessions
 
 
 class ApiViewMixin:

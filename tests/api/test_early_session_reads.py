@@ -1,4 +1,4 @@
-"""GET of one session answered before DRF (sessions_app/api/session_reads.py).
+"""GET of one session answered before DRF (sessions_app/session_reads.py).
 
 Each test compares the early answer with the view's own answer to the same
 request, and shows that a write, a revoked token or an outsider still gets
@@ -10,12 +10,11 @@ import pytest
 from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from sessions_app import services
-from sessions_app.api import session_reads
+from sessions_app import services, session_reads
 from sessions_app.api.views import SessionViewSet
 from sessions_app.models import WingmanSession
 
-from ..conftest import api_client, require_or_skip
+from ..conftest import api_client, require_or_skip, web_client
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -179,3 +178,28 @@ def test_nothing_is_answered_before_the_view_has_answered_once(session, alice, v
     reached = len(view_calls)
     assert client.get(path).status_code == 200
     assert len(view_calls) == reached + 1
+
+
+def test_a_browser_with_the_session_cookie_is_answered_early_too(session, alice, view_calls,
+                                                                 django_assert_num_queries):
+    client = web_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    full = warm(client, path)
+    full_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
+    reached = len(view_calls)
+    with django_assert_num_queries(0):
+        early = client.get(path)
+        early_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
+    assert len(view_calls) == reached
+    assert early.content == full.content and headers(early) == headers(full)
+    assert early_304.status_code == 304 and headers(early_304) == headers(full_304)
+    assert "Cookie" in early["Vary"]
+
+
+def test_a_logged_out_cookie_gets_the_views_403(session, alice, view_calls):
+    client = web_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    full = warm(client, path)
+    client.post("/accounts/logout/")
+    response = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
+    assert response.status_code == 401 and view_calls[-1] == path
