@@ -234,10 +234,11 @@ _shared = Lru(SHARED_COPIES_KEPT)  # a copy's bytes -> its unpickled (tags, valu
 
 
 _prefetched: contextvars.ContextVar[dict | None] = contextvars.ContextVar("freshness_prefetched", default=None)
+_copies_only: contextvars.ContextVar[bool] = contextvars.ContextVar("freshness_copies_only", default=False)
 
 
 @contextlib.contextmanager
-def prefetch(*, session_id, user_id, read_only: bool = False):
+def prefetch(*, session_id, user_id, copies_only: bool = False):
     """Within this block, the first lookups of this session and of this user take what one Redis call found.
 
     For a request that is about to authenticate ``user_id`` and then read
@@ -246,8 +247,11 @@ def prefetch(*, session_id, user_id, read_only: bool = False):
     that asks for it; any later lookup asks Redis again, so a read after a
     write in the same block is never answered from before the write.
 
-    ``read_only``: the caller never changes the objects it gets, so they may
-    be the ones already unpickled from the same bytes (``_unpickled``).
+    ``copies_only``: the caller answers only from current copies (an early
+    answer, sessions_app/session_reads.py): a lookup finding none gives
+    nothing instead of a database read (``copies_only()``), and since the
+    caller never changes what it gets, the objects may be those already
+    unpickled from the same bytes (``_unpickled``).
     """
     found = {}
     if enabled():
@@ -259,13 +263,19 @@ def prefetch(*, session_id, user_id, read_only: bool = False):
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
         else:
-            found = {("s", str(session_id)): _session_lookup(session_id, answer[:5], shared=read_only),
-                     ("u", str(user_id)): _user_lookup(user_id, answer[5], answer[6], shared=read_only)}
-    token = _prefetched.set(found)
+            found = {("s", str(session_id)): _session_lookup(session_id, answer[:5], shared=copies_only),
+                     ("u", str(user_id)): _user_lookup(user_id, answer[5], answer[6], shared=copies_only)}
+    token, only = _prefetched.set(found), _copies_only.set(copies_only)
     try:
         yield
     finally:
         _prefetched.reset(token)
+        _copies_only.reset(only)
+
+
+def copies_only() -> bool:
+    """Inside ``prefetch(copies_only=True)``: a read that finds no current copy must not go to the database."""
+    return _copies_only.get()
 
 
 def _take_prefetched(kind: str, pk) -> Lookup | None:

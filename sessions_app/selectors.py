@@ -86,9 +86,12 @@ def session_copy_for_participant(*, session_id: uuid.UUID, user) -> WingmanSessi
 
 
 def user_with_profile(user_id):
-    """The user with the profile (None if there is no such user): the Redis copy when current, else one query."""
+    """The user with the profile (None if there is no such user): the Redis copy when current, else one query.
+
+    (None also for a read that may use copies only, freshness.copies_only(), when there is no current copy.)
+    """
     found = freshness.lookup_user(user_id)
-    if found.value is not None:
+    if found.value is not None or freshness.copies_only():
         return found.value
     user = get_user_model()._default_manager.select_related("profile").filter(pk=user_id).first()
     if user is not None:

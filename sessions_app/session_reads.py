@@ -105,8 +105,9 @@ class SessionReadMiddleware:
         user_id = self.reader_id(request, kind)
         if user_id is None:
             return None
-        # Read-only: the user and the session are only checked and digested here, never changed.
-        with freshness.prefetch(session_id=session_id, user_id=user_id, read_only=True):
+        # Copies only: no database read here (the view does it when there is no current copy), and
+        # the user and the session are only checked and digested, never changed.
+        with freshness.prefetch(session_id=session_id, user_id=user_id, copies_only=True):
             user = self.reader(request, kind)
             if user is None:
                 return None

@@ -66,7 +66,8 @@ def test_it_reads_each_side_by_index_with_a_limit(make_session, alice, bob, dave
     _history(make_session, alice, bob, dave)
     with CaptureQueriesContext(connection) as queries:
         list(session_list_for_user(user=alice)[0:20])
-    assert len(queries) == 1
+    assert len(queries) == 2  # the page, then its participants (_attach_people)
     sql = queries[0]["sql"]
     assert "UNION ALL" in sql and sql.count("LIMIT 20") == 3
+    assert "wingman_sessions" not in queries[1]["sql"] and "auth_user" in queries[1]["sql"]
     assert WingmanSession.objects.count() == 60
