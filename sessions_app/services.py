@@ -102,12 +102,11 @@ def _lock_session(session_id: uuid.UUID, *, skip_locked: bool = False, **conditi
     With ``skip_locked`` (the system's sweeps) a row someone else holds, or one that no longer meets
     ``conditions``, gives None; otherwise NotFound.
     """
-    session = (
+    session = next(iter(  # one row by its key: no ORDER BY (first() would add one for Django to compile)
         WingmanSession.objects.select_for_update(of=("self",), skip_locked=skip_locked)
         .select_related("user1", "user2")
-        .filter(pk=session_id, **conditions)
-        .first()
-    )
+        .filter(pk=session_id, **conditions)[:1]
+    ), None)
     if session is None:
         if skip_locked:
             return None
@@ -753,6 +752,7 @@ def notes_update(
             data={"current_version": session.version, "current_notes": session.notes},
         )
     if text == session.notes:
+        _attach_profiles(session)  # nothing to write; the answer still shows both participants
         return session
     session.notes = text
     _event(session, user, EventKind.NOTES_UPDATED, length=len(text))

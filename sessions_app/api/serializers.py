@@ -426,7 +426,7 @@ class ProfileSerializer(serializers.Serializer):
     no_show_count = serializers.IntegerField()
 
 
-class StatsSerializer(serializers.Serializer):
+class StatsSerializer(PlainRepresentation, serializers.Serializer):
     total_sessions = serializers.IntegerField()
     completed_sessions = serializers.IntegerField()
     cancelled_sessions = serializers.IntegerField()

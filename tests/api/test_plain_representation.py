@@ -13,7 +13,12 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from sessions_app import selectors, services
-from sessions_app.api.serializers import PlainRepresentation, SessionSerializer, SessionSummarySerializer
+from sessions_app.api.serializers import (
+    PlainRepresentation,
+    SessionSerializer,
+    SessionSummarySerializer,
+    StatsSerializer,
+)
 
 
 def drf(serializer, instance):
@@ -102,3 +107,10 @@ def test_a_field_read_through_a_method_is_refused_when_planned():
 
     with pytest.raises(TypeError, match="reads attributes only"):
         Method().to_representation({"total": 1})
+
+
+def test_the_stats_are_drfs_own(states, alice):
+    stats = selectors.user_stats(user=alice)
+    serializer = StatsSerializer()
+    assert serializer.to_representation(stats) == drf(serializer, stats)
+    assert list(serializer.to_representation(stats)) == list(drf(serializer, stats))
