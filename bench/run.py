@@ -200,8 +200,11 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
         return result
 
     say("warming up")
+    # Every worker serves every kind before the figures count: at 64 connections for 2 s each, all five
+    # workers get a share of even the slowest kind (at 16 connections for 1 s, a worker could meet the page
+    # or the list for the first time in round 1, and its first template compilation counted as growth).
     for kind in [plan.floor, *plan.kinds]:
-        one(floor if kind.floor else product, kind, 16, 1)
+        one(floor if kind.floor else product, kind, 64, 2)
     # Growth is measured from here: what the first requests load (lazy imports, templates, URL patterns)
     # is not growth; the boot figure is reported beside it.
     rss_warm = {"product": product.worker_rss_mb(), "floor": floor.worker_rss_mb()}
