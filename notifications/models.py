@@ -1,7 +1,7 @@
 """The outbox: one row per (recipient, kind, session, due time), written in the
 same transaction as the change that causes it and delivered later by the
 sweep in services.py. Preferences live here too; the unread count is a column of the user's
-profile (sessions_app), moved through sessions_app.services.
+profile (sessions_app), moved through sessions_app.services (accounts.py).
 """
 
 import uuid

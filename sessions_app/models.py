@@ -2,7 +2,7 @@
 
 Table and column names of the original schema are kept (approach_challenges,
 wingman_matches, wingman_sessions, ...). Only single-row logic lives here;
-every state change is a function in services.py.
+every state change is a function of the services package.
 """
 
 import uuid

@@ -3,7 +3,7 @@
 set_password, seed_demo, a test's direct save).
 
 QuerySet.update() bypasses these signals: the services that use it on
-profiles mark the users themselves (services._lock_profiles and the unread
+profiles mark the users themselves (_lock_profiles in services/_base.py and the unread
 counter); nothing updates sessions or users that way.
 """
 

@@ -1,7 +1,7 @@
 """Thin viewsets over the domain layer.
 
 Each mutation parses its body with an input serializer (types and sizes only)
-and calls one service in sessions_app/services.py; each read calls a selector.
+and calls one service of sessions_app/services/; each read calls a selector.
 Domain errors become problem+json in problems.exception_handler. No rule of
 the lifecycle is written here.
 """

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Count, Exists, OuterRef, Subquery
 
-# Each ledger reason and the reason that reverses it (services._REVERSALS, as plain values).
+# Each ledger reason and the reason that reverses it (_REVERSALS in sessions_app/services/moderation.py, as plain values).
 REVERSALS = {
     "completion": "completion_reversed",
     "late_cancel": "late_cancel_reversed",
