@@ -65,22 +65,31 @@ end
 return 0
 """
 
-# One round trip for a session read: the copy, the session's generation, its participants, and theirs;
-# with two more keys, the generation and copy of the user about to read it (see ``prefetch``).
+# One round trip for a session read: the copy, the session's generation, its participants, and theirs.
+# With ARGV[2] (the users' copy prefix) also both participants' copies, and any keys after the third
+# (see ``prefetch``).
 _SESSION_LOOKUP = """
 local copy = redis.call('GET', KEYS[1])
 local generation = redis.call('GET', KEYS[2])
 local people = redis.call('GET', KEYS[3])
-local first, second = false, false
+local first, second, copy1, copy2 = false, false, false, false
 if people then
     local user1, user2 = string.match(people, '^(%d+) (%d+)$')
     first = redis.call('GET', ARGV[1] .. user1)
     second = redis.call('GET', ARGV[1] .. user2)
+    if ARGV[2] then
+        copy1 = redis.call('GET', ARGV[2] .. user1)
+        copy2 = redis.call('GET', ARGV[2] .. user2)
+    end
 end
-if #KEYS == 5 then
-    return {copy, generation, people, first, second, redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5])}
+if not ARGV[2] then
+    return {copy, generation, people, first, second}
 end
-return {copy, generation, people, first, second}
+local answer = {copy, generation, people, first, second, copy1, copy2}
+for i = 4, #KEYS do
+    answer[#answer + 1] = redis.call('GET', KEYS[i])
+end
+return answer
 """
 
 
@@ -238,14 +247,18 @@ _copies_only: contextvars.ContextVar[bool] = contextvars.ContextVar("freshness_c
 
 
 @contextlib.contextmanager
-def prefetch(*, session_id, user_id, copies_only: bool = False):
-    """Within this block, the first lookups of this session and of this user take what one Redis call found.
+def prefetch(*, session_id, also=(), copies_only: bool = False):
+    """Within this block, the first lookups of this session and of its participants take what one Redis call
+    found, and the block gets the raw values of the keys in ``also`` (a dict).
 
-    For a request that is about to authenticate ``user_id`` and then read
-    ``session_id`` (GET of one session): both lookups in one round trip
-    instead of two. Each prefetched answer is used once, by the first lookup
-    that asks for it; any later lookup asks Redis again, so a read after a
-    write in the same block is never answered from before the write.
+    For a request that is about to authenticate one of the participants and
+    then read the session (GET of one session): the reader, the session and
+    (``also``) the login session's data in one round trip instead of two or
+    three. Each prefetched answer is used once, by the first lookup that
+    asks for it; any later lookup asks Redis again, so a read after a write
+    in the same block is never answered from before the write. Until the
+    session's participants are recorded (its first read), only the session
+    is fetched ahead.
 
     ``copies_only``: the caller answers only from current copies (an early
     answer, sessions_app/session_reads.py): a lookup finding none gives
@@ -253,21 +266,23 @@ def prefetch(*, session_id, user_id, copies_only: bool = False):
     caller never changes what it gets, the objects may be those already
     unpickled from the same bytes (``_unpickled``).
     """
-    found = {}
+    found, extra = {}, {}
     if enabled():
-        copy_key, generation_key, people_key = _session_keys(session_id)
-        user_keys = (user_key(user_id), _key(f"copy:u:{user_id}"))
         try:
-            answer = _client().eval(_SESSION_LOOKUP, 5, copy_key, generation_key, people_key, *user_keys,
-                                    user_key(""))
+            answer = _client().eval(_SESSION_LOOKUP, 3 + len(also), *_session_keys(session_id), *also,
+                                    user_key(""), _key("copy:u:"))
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
         else:
-            found = {("s", str(session_id)): _session_lookup(session_id, answer[:5], shared=copies_only),
-                     ("u", str(user_id)): _user_lookup(user_id, answer[5], answer[6], shared=copies_only)}
+            found[("s", str(session_id))] = _session_lookup(session_id, answer[:5], shared=copies_only)
+            people = answer[2]
+            if people is not None:
+                for user_id, generation, copy in zip(people.decode().split(), answer[3:5], answer[5:7], strict=True):
+                    found[("u", user_id)] = _user_lookup(user_id, generation, copy, shared=copies_only)
+            extra = dict(zip(also, answer[7:], strict=True))
     token, only = _prefetched.set(found), _copies_only.set(copies_only)
     try:
-        yield
+        yield extra
     finally:
         _prefetched.reset(token)
         _copies_only.reset(only)

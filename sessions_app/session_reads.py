@@ -9,18 +9,20 @@ these itself:
 
 - the API's ``GET /api/session/{id}`` and ``GET /api/sessions/{id}/`` with
   no query string and an Accept that picks JSON (none, ``*/*``,
-  ``application/json``), and either a bearer token this process has
-  validated before and no cookie (simplejwt's checks of the token and the
-  user, active and password unchanged, run through the same authentication
-  class as in DRF) or the session cookie and no Authorization header (the
-  user from Django's ``auth.get_user``, as DRF's SessionAuthentication);
+  ``application/json``), and either a bearer token and no cookie
+  (simplejwt's checks of the token and the user, active and password
+  unchanged, run through the same authentication class as in DRF) or the
+  session cookie and no Authorization header (the user from Django's
+  ``auth.get_user``, as DRF's SessionAuthentication);
 - the page's HTMX poll, ``GET /sessions/{id}/`` with ``HX-Request`` and the
   session cookie, no query string: the user comes from Django's own
   ``auth.get_user`` (the session's password hash is checked as always).
 
-Either way the session comes from its current Redis copy for a participant
-(selectors.session_copy_for_participant: the same rule as the views, no
-query), and the ETag from the same function as the view's. When it matches
+One Redis call (freshness.prefetch) brings the session, its participants'
+copies and, for a cookie, the login session's data (where the cached_db
+engine keeps it). The session counts only as a current copy, for a
+participant (selectors.session_copy_for_participant: the same rule as the
+views, no query), and the ETag comes from the same function as the view's. When it matches
 If-None-Match the answer is 304; otherwise the API's answer is the JSON kept
 in ``rendered`` under that ETag by the view that rendered it (200). The
 headers are those the view gave its last answer of the same route, kind
@@ -33,13 +35,16 @@ current, the page itself).
 
 import uuid
 
+from django.conf import settings
 from django.contrib import auth
+from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+from django.core.cache import caches
 from django.http import HttpResponse, HttpResponseNotModified
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
-from . import freshness, selectors
+from . import freshness, rules, selectors
 from .conditional import etag_matches, panel_etag, participant_view
 from .lru import Lru
 
@@ -102,21 +107,27 @@ class SessionReadMiddleware:
     def answer(self, request, name: str, kind: tuple, session_id: uuid.UUID):
         if (name, kind, 304) not in _answered and (name, kind, 200) not in _answered:
             return None
-        user_id = self.reader_id(request, kind)
-        if user_id is None:
-            return None
-        # Copies only: no database read here (the view does it when there is no current copy), and
-        # the user and the session are only checked and digested, never changed.
-        with freshness.prefetch(session_id=session_id, user_id=user_id, copies_only=True):
+        login_key = None if kind[-1] == "bearer" else _login_session_key(request)
+        # One Redis call: the session, its participants' copies, and the login session's data. Copies
+        # only: no database read here (the view does it when there is no current copy); the user and
+        # the session are only checked and digested, never changed.
+        with freshness.prefetch(session_id=session_id, also=(login_key,) if login_key else (),
+                                copies_only=True) as fetched:
+            if fetched.get(login_key) is not None:
+                # What SessionStore.load() would have read from the same key (the cached_db engine).
+                request.session._session_cache = caches[settings.SESSION_CACHE_ALIAS].client.decode(
+                    fetched[login_key])
             user = self.reader(request, kind)
             if user is None:
                 return None
             session = selectors.session_copy_for_participant(session_id=session_id, user=user)
         if session is None:
             return None
-        allowed, etag = participant_view(session, user, timezone.now())
-        if kind[0] == "panel":
-            etag = panel_etag(session, user, allowed)
+        now = timezone.now()
+        if kind[0] == "panel":  # as views.session_detail makes it
+            etag = panel_etag(session, user, rules.allowed_actions(session, user, now))
+        else:  # as the API's session_response makes it
+            _, etag = participant_view(session, user, now)
         if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), etag):
             headers = _answered.get((name, kind, 304))
             response = HttpResponseNotModified() if headers else None
@@ -133,15 +144,6 @@ class SessionReadMiddleware:
         request.user = user  # as authentication would leave it (the request's log line names the user)
         return response
 
-    def reader_id(self, request, kind: tuple):
-        """Who the request says it is, to fetch ahead: a hint, checked by ``reader``."""
-        if kind[-1] == "bearer":
-            from .api.authentication import known_bearer_user_id
-
-            return known_bearer_user_id(request)
-        user_id = request.session.get(auth.SESSION_KEY)
-        return user_id if isinstance(user_id, str) and user_id.isdigit() else None
-
     def reader(self, request, kind: tuple):
         """The authenticated user, checked as DRF's or Django's authentication would; None: let the view answer."""
         if kind[-1] == "bearer":
@@ -152,6 +154,15 @@ class SessionReadMiddleware:
             return authenticated[0] if authenticated else None
         user = auth.get_user(request)  # what AuthenticationMiddleware and DRF's SessionAuthentication use
         return user if user.is_authenticated and user.is_active else None
+
+
+def _login_session_key(request) -> str | None:
+    """The Redis key of the login session's data, where Django's cached_db engine keeps it; else None."""
+    if (settings.SESSION_ENGINE != "django.contrib.sessions.backends.cached_db"
+            or not settings.CACHES[settings.SESSION_CACHE_ALIAS]["BACKEND"].startswith("django_redis.")):
+        return None
+    session_key = request.session.session_key  # the cookie's value, if it is a valid key
+    return None if session_key is None else caches[settings.SESSION_CACHE_ALIAS].make_key(KEY_PREFIX + session_key)
 
 
 def _route(path: str, routes: dict) -> tuple:

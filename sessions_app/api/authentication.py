@@ -7,10 +7,9 @@ CSRF for the browser, and in development only the X-Test-User-ID header.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-from rest_framework import HTTP_HEADER_ENCODING, authentication, exceptions
-from rest_framework_simplejwt.authentication import AUTH_HEADER_TYPE_BYTES, JWTAuthentication
+from rest_framework import authentication, exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from ..lru import Lru
@@ -78,22 +77,6 @@ class ProfileJWTAuthentication(JWTAuthentication):
 
 VALIDATED_TOKENS_KEPT = 2_000
 _validated = Lru(VALIDATED_TOKENS_KEPT)  # raw token -> its validated AccessToken, per process
-
-
-def known_bearer_user_id(request):
-    """The user id of the request's bearer token if this process has validated that token before, else None.
-
-    Only a hint for fetching ahead (freshness.prefetch): it proves nothing,
-    and authentication still checks the token and the user as always.
-    """
-    header = request.META.get(api_settings.AUTH_HEADER_NAME)
-    if not header:
-        return None
-    parts = header.encode(HTTP_HEADER_ENCODING).split() if isinstance(header, str) else header.split()
-    if len(parts) != 2 or parts[0] not in AUTH_HEADER_TYPE_BYTES:
-        return None
-    token = _validated.get(parts[1])
-    return None if token is None else token.get(api_settings.USER_ID_CLAIM)
 
 
 class TestUserHeaderAuthentication(authentication.BaseAuthentication):

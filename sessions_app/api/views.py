@@ -31,7 +31,6 @@ from ..logins import http_request, password_check
 from ..models import SessionStatus
 from ..selectors import SESSION_ORDERINGS
 from ..session_reads import rendered as rendered_sessions
-from .authentication import known_bearer_user_id
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import erased_account_replay, idempotent
 from .pagination import Pagination
@@ -116,16 +115,15 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     serializer_class = SessionSerializer
 
     def dispatch(self, request, *args, **kwargs):
-        """GET of one session with a bearer token this process knows: the caller and the session in one
-        Redis round trip (freshness.prefetch); authentication and the read then check them as always."""
+        """GET of one session: the session and its participants (the caller, if one of them) in one Redis
+        round trip (freshness.prefetch); authentication and the read then check them as always."""
         if self.action_map.get(request.method.lower()) == "retrieve":
-            user_id = known_bearer_user_id(request)
             try:
                 session_id = uuid.UUID(str(kwargs.get(self.lookup_url_kwarg or "pk")))
             except ValueError:
                 session_id = None
-            if user_id is not None and session_id is not None:
-                with freshness.prefetch(session_id=session_id, user_id=user_id):
+            if session_id is not None:
+                with freshness.prefetch(session_id=session_id):
                     return super().dispatch(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
 

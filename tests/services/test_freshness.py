@@ -159,19 +159,22 @@ def test_the_lookup_needs_one_redis_round_trip(session, alice, monkeypatch):
     assert calls == ["eval"]
 
 
-def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(session, alice, monkeypatch):
+def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(session, alice, bob, monkeypatch):
     warm(session, alice)
     selectors.user_with_profile(alice.pk)
     selectors.user_with_profile(alice.pk)
     client = freshness._client()
+    client.set(freshness._key("bench:extra"), b"the login session")
     calls = []
     for name in ("get", "mget", "eval", "pipeline"):
         original = getattr(client, name)
         monkeypatch.setattr(client, name, lambda *a, _original=original, _name=name, **k: (calls.append(_name),
                                                                                             _original(*a, **k))[1])
-    with freshness.prefetch(session_id=session.pk, user_id=alice.pk):
+    with freshness.prefetch(session_id=session.pk, also=[freshness._key("bench:extra")]) as fetched:
+        assert fetched == {freshness._key("bench:extra"): b"the login session"}
         assert selectors.user_with_profile(alice.pk).pk == alice.pk
         assert freshness.lookup_session(session.pk).value.pk == session.pk
         assert calls == ["eval"]
         freshness.lookup_session(session.pk)  # a second lookup asks Redis again
         assert calls == ["eval", "eval"]
+    client.delete(freshness._key("bench:extra"))

@@ -154,7 +154,7 @@ def test_allowed_actions_show_who_may_answer(session, alice, bob):
 
 
 def test_a_moderators_redecision_reverses_the_late_reschedule_penalty_too(make_session, alice, bob, mod):
-    """A moderator's decision settles the session's whole account afresh (_REVERSALS in sessions_app/services/moderation.py)."""
+    """A moderator's decision settles the session's whole account afresh (_REVERSALS in services/moderation.py)."""
     late = make_session(starts_in=timedelta(minutes=90))
     _propose(late, bob, hours=5)
     services.session_reschedule_accept(session_id=late.pk, user=alice)
