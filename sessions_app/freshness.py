@@ -138,6 +138,11 @@ def user_key(user_id) -> str:
     return _key(f"fresh:u:{user_id}")
 
 
+def sessions_of_key(user_id) -> str:
+    """The generation of everything in the user's list of sessions (any of them changed, added, removed)."""
+    return _key(f"fresh:l:{user_id}")
+
+
 def _new_generation() -> bytes:
     return secrets.token_hex(8).encode()
 
@@ -149,8 +154,9 @@ def _usable(generation) -> bool:
 # --- writers ------------------------------------------------------------------------
 
 
-def writing(*, sessions=(), users=()):
-    """Mark these sessions and users as being written, before the write commits.
+def writing(*, sessions=(), users=(), sessions_of=()):
+    """Mark these sessions and users (and the lists of sessions of ``sessions_of``) as being written, before
+    the write commits.
 
     Inside a transaction (every service) the marks are released when it
     commits. Outside one (a model saved in autocommit mode) the write commits
@@ -160,7 +166,8 @@ def writing(*, sessions=(), users=()):
     """
     if not enabled():
         return None
-    keys = sorted({session_key(pk) for pk in sessions} | {user_key(pk) for pk in users if pk is not None})
+    keys = sorted({session_key(pk) for pk in sessions} | {user_key(pk) for pk in users if pk is not None}
+                  | {sessions_of_key(pk) for pk in sessions_of if pk is not None})
     if not keys:
         return None
     token = WRITING + secrets.token_hex(8).encode()
@@ -353,3 +360,88 @@ def _session_lookup(session_id, answer, *, shared: bool = False) -> Lookup:
         return Lookup(copy_key, None, missing=missing)
     tags = (generation, first, second)
     return Lookup(copy_key, tags, _unpickled(copy, tags, shared=shared))
+
+
+# --- a user's list of sessions -------------------------------------------------------------
+
+# The copy of one list page, the generations of the reader's list and of the reader, and of every person
+# the reader's earlier pages showed (recorded by the reads that stored them).
+_LIST_LOOKUP = """
+local answer = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]),
+                redis.call('GET', KEYS[4])}
+if answer[4] then
+    for person in string.gmatch(answer[4], '%d+') do
+        answer[#answer + 1] = person
+        answer[#answer + 1] = redis.call('GET', ARGV[1] .. person)
+    end
+end
+return answer
+"""
+
+
+class ListLookup:
+    """What one Redis call found for a page of a user's list of sessions: the page (bytes), when current.
+
+    A page shows the reader's sessions (covered by the reader's list
+    generation, which every write to any of them changes before it commits),
+    the reader's own counters (the reader's generation) and the names of the
+    people in them (theirs). A page is stored with those generations as
+    they were before its database read, so it needs the people's
+    generations before the read too: the reader's earlier reads record who
+    appeared (``people``), and a page showing someone not yet recorded is
+    not stored, only recorded for the next read.
+    """
+
+    def __init__(self, key: str = "", people_key: str = "", generations: dict | None = None, value=None,
+                 missing=(), known=(), own=()):
+        self.key = key
+        self.people_key = people_key
+        self.own = own  # the reader's list and user generation keys: every page depends on both
+        self.generations = generations  # key -> generation seen before the read; None: do not store
+        self.value = value
+        self.missing = missing
+        self.known = set(known)  # the people whose generations were seen
+
+    def store(self, body: bytes, *, people) -> None:
+        if not self.key:
+            return
+        people = {str(pk) for pk in people}
+        try:
+            pipe = _client().pipeline(transaction=False)
+            for key in self.missing:
+                pipe.set(key, _new_generation(), ex=GENERATION_SECONDS, nx=True)
+            if not people <= self.known:
+                pipe.set(self.people_key, " ".join(sorted(self.known | people)), ex=GENERATION_SECONDS)
+            elif self.generations is not None:
+                shown = set(self.own) | {user_key(pk) for pk in people}
+                tags = {key: value for key, value in self.generations.items() if key in shown}
+                pipe.set(self.key, pickle.dumps((tags, body), pickle.HIGHEST_PROTOCOL), ex=COPY_SECONDS)
+            pipe.execute()
+        except Exception:
+            logger.warning("could not store a list page under %s", self.key, exc_info=True)
+
+
+def lookup_list(user_id, variant: str) -> ListLookup:
+    """A page of the user's list of sessions (``variant``: which page, how rendered), current or not."""
+    if not enabled():
+        return ListLookup()
+    copy_key, people_key = _key(f"copy:l:{user_id}:{variant}"), _key(f"people:l:{user_id}")
+    own = [sessions_of_key(user_id), user_key(user_id)]
+    try:
+        answer = _client().eval(_LIST_LOOKUP, 4, copy_key, *own, people_key, user_key(""))
+    except Exception:
+        logger.warning("Redis unavailable for the list lookup", exc_info=True)
+        return ListLookup()
+    copy = answer[0]
+    generations = dict(zip(own, answer[1:3], strict=True))
+    known = [pk.decode() for pk in answer[4::2]]
+    generations.update({user_key(pk): value for pk, value in zip(known, answer[5::2], strict=True)})
+    missing = [key for key, value in generations.items() if value is None]
+    if not all(_usable(value) for value in generations.values()):
+        return ListLookup(copy_key, people_key, None, missing=missing, known=known, own=own)
+    value = None
+    if copy is not None:
+        tags, body = pickle.loads(copy)  # noqa: S301 (our own Redis, written by ListLookup.store)
+        if all(generations.get(key) == generation for key, generation in tags.items()):
+            value = body
+    return ListLookup(copy_key, people_key, generations, value, missing=missing, known=known, own=own)

@@ -4,7 +4,9 @@ set_password, seed_demo, a test's direct save).
 
 QuerySet.update() bypasses these signals: the services that use it on
 profiles mark the users themselves (_lock_profiles in services/_base.py and the unread
-counter); nothing updates sessions or users that way.
+counter); nothing updates sessions or users that way. A session's save also
+marks both participants' lists of sessions (freshness.sessions_of_key), a new
+session's too.
 """
 
 from django.contrib.auth import get_user_model
@@ -14,17 +16,22 @@ from . import freshness
 from .models import UserProfile, WingmanSession
 
 
-def _marks(sender, instance) -> dict:
+def _marks(sender, instance, *, adding: bool = False) -> dict:
     if sender is WingmanSession:
-        return {"sessions": [instance.pk]}
+        # Both participants' lists of sessions change with any of their sessions, a new one included.
+        marks = {"sessions_of": [instance.user1_id, instance.user2_id]}
+        if not adding:  # a new session has no copy yet
+            marks["sessions"] = [instance.pk]
+        return marks
     return {"users": [instance.user_id if sender is UserProfile else instance.pk]}
 
 
 def before_save(sender, instance, update_fields=None, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login's timestamp: shown nowhere a copy serves, and signing in must not need Redis
-    if not instance._state.adding or sender is UserProfile:  # a new user or session has no copy yet
-        instance._freshness_release = freshness.writing(**_marks(sender, instance))
+    adding = instance._state.adding
+    if not adding or sender is not get_user_model():  # a new user has no copy and is in no list yet
+        instance._freshness_release = freshness.writing(**_marks(sender, instance, adding=adding))
 
 
 def after_save(sender, instance, **kwargs):

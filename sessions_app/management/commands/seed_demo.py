@@ -182,7 +182,8 @@ class Command(BaseCommand):
                 user1_challenge_id=challenges[c1].pk, user2_challenge_id=challenges[c2].pk,
             )
             if when <= now:
-                WingmanSession.objects.filter(pk=session.pk).update(scheduled_time=when)
+                session.scheduled_time = when
+                session.save(update_fields=["scheduled_time"])  # through the model: its Redis marks move
             return session.pk
 
         return now, schedule
