@@ -364,10 +364,10 @@ def _session_lookup(session_id, answer, *, shared: bool = False) -> Lookup:
 
 # --- a user's list of sessions -------------------------------------------------------------
 
-# The copy of one list page, the generations of the reader's list and of the reader, and of every person
-# the reader's earlier pages showed (recorded by the reads that stored them).
+# The copy of one list page (a field of the reader's hash of pages), the generations of the reader's list and
+# of the reader, and of every person the reader's earlier pages showed (recorded by the reads that stored them).
 _LIST_LOOKUP = """
-local answer = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]),
+local answer = {redis.call('HGET', KEYS[1], ARGV[2]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]),
                 redis.call('GET', KEYS[4])}
 if answer[4] then
     for person in string.gmatch(answer[4], '%d+') do
@@ -393,8 +393,9 @@ class ListLookup:
     """
 
     def __init__(self, key: str = "", people_key: str = "", generations: dict | None = None, value=None,
-                 missing=(), known=(), own=()):
+                 missing=(), known=(), own=(), variant: str = ""):
         self.key = key
+        self.variant = variant
         self.people_key = people_key
         self.own = own  # the reader's list and user generation keys: every page depends on both
         self.generations = generations  # key -> generation seen before the read; None: do not store
@@ -415,20 +416,32 @@ class ListLookup:
             elif self.generations is not None:
                 shown = set(self.own) | {user_key(pk) for pk in people}
                 tags = {key: value for key, value in self.generations.items() if key in shown}
-                pipe.set(self.key, pickle.dumps((tags, body), pickle.HIGHEST_PROTOCOL), ex=COPY_SECONDS)
+                pipe.eval(_KEEP_PAGE, 1, self.key, self.variant, pickle.dumps((tags, body), pickle.HIGHEST_PROTOCOL),
+                          PAGES_KEPT, COPY_SECONDS)
             pipe.execute()
         except Exception:
             logger.warning("could not store a list page under %s", self.key, exc_info=True)
+
+
+PAGES_KEPT = 8  # per user: any query string is a page of its own, so their number must not be the caller's choice
+_KEEP_PAGE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+    redis.call('DEL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 0
+"""
 
 
 def lookup_list(user_id, variant: str) -> ListLookup:
     """A page of the user's list of sessions (``variant``: which page, how rendered), current or not."""
     if not enabled():
         return ListLookup()
-    copy_key, people_key = _key(f"copy:l:{user_id}:{variant}"), _key(f"people:l:{user_id}")
+    copy_key, people_key = _key(f"copy:l:{user_id}"), _key(f"people:l:{user_id}")
     own = [sessions_of_key(user_id), user_key(user_id)]
     try:
-        answer = _client().eval(_LIST_LOOKUP, 4, copy_key, *own, people_key, user_key(""))
+        answer = _client().eval(_LIST_LOOKUP, 4, copy_key, *own, people_key, user_key(""), variant)
     except Exception:
         logger.warning("Redis unavailable for the list lookup", exc_info=True)
         return ListLookup()
@@ -438,10 +451,11 @@ def lookup_list(user_id, variant: str) -> ListLookup:
     generations.update({user_key(pk): value for pk, value in zip(known, answer[5::2], strict=True)})
     missing = [key for key, value in generations.items() if value is None]
     if not all(_usable(value) for value in generations.values()):
-        return ListLookup(copy_key, people_key, None, missing=missing, known=known, own=own)
+        return ListLookup(copy_key, people_key, None, missing=missing, known=known, own=own, variant=variant)
     value = None
     if copy is not None:
         tags, body = pickle.loads(copy)  # noqa: S301 (our own Redis, written by ListLookup.store)
         if all(generations.get(key) == generation for key, generation in tags.items()):
             value = body
-    return ListLookup(copy_key, people_key, generations, value, missing=missing, known=known, own=own)
+    return ListLookup(copy_key, people_key, generations, value, missing=missing, known=known, own=own,
+                      variant=variant)

@@ -106,3 +106,17 @@ def test_a_refused_filter_is_not_kept(three, alice):
     for _ in range(3):
         response = client.get("/api/sessions/?status=bogus")
         assert response.status_code == 422
+
+
+def test_a_caller_keeps_a_bounded_number_of_pages(three, alice, django_assert_num_queries):
+    """Any query string is a page of its own: a caller asking for many cannot fill Redis."""
+    from sessions_app import freshness
+
+    client = api_client(alice)
+    for limit in range(1, freshness.PAGES_KEPT + 5):
+        kept(client, f"/api/sessions/?limit={limit}")
+    pages = freshness._client().hlen(freshness._key(f"copy:l:{alice.pk}"))
+    assert 1 <= pages <= freshness.PAGES_KEPT
+    kept(client)
+    with django_assert_num_queries(0):
+        assert client.get(PATH).status_code == 200  # the newest page is kept
