@@ -280,6 +280,7 @@ def prefetch(*, session_id, also=(), copies_only: bool = False):
                                     user_key(""), _key("copy:u:"))
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
+            found = _REDIS_DOWN  # the block's other lookups go to the database without waiting on Redis again
         else:
             found[("s", str(session_id))] = _session_lookup(session_id, answer[:5], shared=copies_only)
             people = answer[2]
@@ -300,8 +301,18 @@ def copies_only() -> bool:
     return _copies_only.get()
 
 
+def prefetch_failed() -> bool:
+    """Inside ``prefetch``: Redis did not answer its call, so nothing was fetched ahead."""
+    return _prefetched.get() is _REDIS_DOWN
+
+
+_REDIS_DOWN: dict = {}  # what a prefetch block holds when its call failed (a lookup then waits on nothing)
+
+
 def _take_prefetched(kind: str, pk) -> Lookup | None:
     found = _prefetched.get()
+    if found is _REDIS_DOWN:
+        return _NOTHING
     return found.pop((kind, str(pk)), None) if found else None
 
 

@@ -113,6 +113,8 @@ class SessionReadMiddleware:
         # the session are only checked and digested, never changed.
         with freshness.prefetch(session_id=session_id, also=(login_key,) if login_key else (),
                                 copies_only=True) as fetched:
+            if freshness.prefetch_failed():
+                return None  # Redis is not answering: the view answers, from the database
             if fetched.get(login_key) is not None:
                 # What SessionStore.load() would have read from the same key (the cached_db engine).
                 request.session._session_cache = caches[settings.SESSION_CACHE_ALIAS].client.decode(

@@ -203,3 +203,25 @@ def test_a_logged_out_cookie_gets_the_views_403(session, alice, view_calls):
     client.post("/accounts/logout/")
     response = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
     assert response.status_code == 401 and view_calls[-1] == path
+
+
+def test_with_redis_not_answering_a_read_asks_it_once_per_layer(session, alice, view_calls, monkeypatch):
+    """A Redis that hangs costs each command its timeout: the early answer gives up after its one call,
+    and the view, after its own one failed call, reads the database without asking Redis again."""
+    from sessions_app import freshness
+
+    client = api_client(alice)
+    path = f"/api/sessions/{session.pk}/"
+    before = warm(client, path)
+    redis = freshness._client()
+    calls = []
+
+    def down(*args, **kwargs):
+        calls.append(args[0] if args else "")
+        raise ConnectionError("Redis is not answering")
+
+    for name in ("eval", "mget", "get"):
+        monkeypatch.setattr(redis, name, down)
+    response = client.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert response.status_code == 304 and view_calls[-1] == path
+    assert len(calls) == 2  # the early answer's prefetch, then the view's; no user or session lookup after
