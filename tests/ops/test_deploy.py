@@ -74,7 +74,7 @@ def test_it_uses_the_manifest_storage_when_debug_is_off():
 @pytest.fixture
 def gunicorn_settings(monkeypatch):
     def load(**env):
-        for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT"):
+        for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_FREEZE_AFTER"):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -96,3 +96,31 @@ def test_it_has_sensible_gunicorn_defaults(gunicorn_settings):
     assert conf["bind"] == "0.0.0.0:8000"
     assert 1 <= conf["workers"] <= 8
     assert conf["timeout"] == 30 and conf["graceful_timeout"] == 30
+
+
+def test_a_worker_freezes_its_long_lived_objects_once_loaded_and_once_warm(gunicorn_settings):
+    """The collector stops scanning what was alive at load and after the first requests (gunicorn.conf.py)."""
+    import gc
+    from types import SimpleNamespace
+
+    conf = gunicorn_settings(GUNICORN_FREEZE_AFTER="3")
+    worker = SimpleNamespace(nr=0)
+    gc.unfreeze()
+    try:
+        conf["post_worker_init"](worker)
+        after_load = gc.get_freeze_count()
+        assert after_load > 0
+        keep = [[n] for n in range(1000)]  # made after loading: frozen only once the worker is warm
+        for nr in (1, 2):
+            worker.nr = nr
+            conf["post_request"](worker, None, {}, None)
+        assert gc.get_freeze_count() == after_load  # not warm yet
+        worker.nr = 3
+        conf["post_request"](worker, None, {}, None)
+        warm = gc.get_freeze_count()
+        assert warm >= after_load + len(keep)
+        worker.nr = 4
+        conf["post_request"](worker, None, {}, None)
+        assert gc.get_freeze_count() == warm  # once
+    finally:
+        gc.unfreeze()
