@@ -193,7 +193,6 @@ def worker_owning(workers: list[int], local_port: int) -> int:
 @pytest.mark.reliability("fault", "gunicorn worker killed mid-write")
 def test_a_worker_killed_mid_write(server, row_lock, make_session, alice, bob, alice_api, record_property):
     session = make_session(starts_in=-timedelta(minutes=20))
-    before = snapshot_db()
     answers: list = []
 
     def confirm():
@@ -203,7 +202,15 @@ def test_a_worker_killed_mid_write(server, row_lock, make_session, alice, bob, a
         except requests.ConnectionError as error:
             answers.append(error)
 
-    warm_up(session, alice_api)  # the 1.5 s below is for reaching the lock, not for a cold worker's first request
+    # The 1.5 s below is for reaching the lock, not for a cold worker's first request: every worker reads,
+    # and writes (notes of another session, over fresh connections), before the database is snapshotted.
+    warm_up(session, alice_api)
+    other = make_session(starts_in=timedelta(hours=2))
+    for n in range(8):
+        alice_api.http.close()
+        assert alice_api.request("PATCH", f"/api/sessions/{other.pk}/notes/",
+                                 json={"notes": f"warming {n}"}).status_code == 200
+    before = snapshot_db()
     with row_lock(session.pk):  # the write waits on the row lock, inside its transaction...
         writer = threading.Thread(target=confirm)
         writer.start()
