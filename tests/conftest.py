@@ -335,6 +335,32 @@ def require_or_skip(condition: bool, why: str, env: str) -> None:
 
 
 @pytest.fixture
+def early_reads():
+    """For tests of the early session reads (sessions_app/session_reads.py): they come only from the shared
+    Redis, and each test starts as a new worker would (no headers learnt, no JSON kept, no paths resolved)."""
+    from django.conf import settings
+
+    from sessions_app import session_reads
+
+    require_or_skip(settings.FRESHNESS_MARKERS, "early answers come only from a shared Redis (REDIS_URL)",
+                    "WINGMAN_REQUIRE_REDIS")
+
+    def forget():
+        session_reads._answered.clear()
+        session_reads.rendered._items.clear()
+        session_reads._routes._items.clear()
+
+    forget()
+    yield
+    forget()
+
+
+def comparable_headers(response) -> dict:
+    """A response's headers but those that differ on every answer (Date, X-Request-ID)."""
+    return {name: value for name, value in response.items() if name not in ("Date", "X-Request-ID")}
+
+
+@pytest.fixture
 def redis_down(settings):
     """The default cache is django-redis (configured as in production) pointing at a port nobody listens on."""
     import socket

@@ -199,18 +199,19 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def list(self, request):
         """A page of summaries; its JSON is kept in Redis until any of the caller's sessions, or anyone on it,
         changes (freshness.lookup_list), and sent again without a query."""
-        if type(getattr(request, "accepted_renderer", None)) is not JSONRenderer:  # the browsable API
-            page = self.paginate_queryset(self.get_queryset())
-            return self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data)
-        media_type = request.accepted_media_type
-        # The page's links are absolute, so the address as asked (host, scheme, query) names the variant.
-        variant = hashlib.sha256(f"{media_type} {request.build_absolute_uri()}".encode()).hexdigest()[:32]
-        found = freshness.lookup_list(request.user.pk, variant)
-        if found.value is not None:
-            return HttpResponse(found.value, content_type=media_type)
+        json = type(getattr(request, "accepted_renderer", None)) is JSONRenderer  # else the browsable API
+        if json:
+            media_type = request.accepted_media_type
+            # The page's links are absolute, so the address as asked (host, scheme, query) names the variant.
+            variant = hashlib.sha256(f"{media_type} {request.build_absolute_uri()}".encode()).hexdigest()[:32]
+            found = freshness.lookup_list(request.user.pk, variant)
+            if found.value is not None:
+                return HttpResponse(found.value, content_type=media_type)
         page = self.paginate_queryset(self.get_queryset())
-        data = self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data).data
-        body = request.accepted_renderer.render(data, media_type, self.get_renderer_context())
+        response = self.get_paginated_response(SessionSummarySerializer(page, many=True, context=self.context()).data)
+        if not json:
+            return response
+        body = request.accepted_renderer.render(response.data, media_type, self.get_renderer_context())
         found.store(body, people={pk for session in page for pk in (session.user1_id, session.user2_id)})
         return HttpResponse(body, content_type=media_type)
 

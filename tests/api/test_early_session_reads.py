@@ -7,35 +7,16 @@ its transaction commits) and the shared Redis, as in test_freshness.py.
 """
 
 import pytest
-from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from sessions_app import services, session_reads
 from sessions_app.api.views import SessionViewSet
 from sessions_app.models import WingmanSession
 
-from ..conftest import api_client, require_or_skip, web_client
+from ..conftest import api_client, comparable_headers, web_client
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-PER_REQUEST = {"Date", "X-Request-ID"}
-
-
-@pytest.fixture(autouse=True)
-def _needs_redis():
-    require_or_skip(settings.FRESHNESS_MARKERS, "answers before DRF come only from a shared Redis (REDIS_URL)",
-                    "WINGMAN_REQUIRE_REDIS")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    """Each test starts as a new worker would: no headers learnt, no JSON kept, no paths resolved."""
-    session_reads._answered.clear()
-    session_reads.rendered._items.clear()
-    session_reads._routes._items.clear()
-    yield
-    session_reads._answered.clear()
-
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("early_reads")]
 
 @pytest.fixture
 def view_calls(monkeypatch):
@@ -51,10 +32,6 @@ def view_calls(monkeypatch):
     return calls
 
 
-def headers(response) -> dict:
-    return {name: value for name, value in response.items() if name not in PER_REQUEST}
-
-
 def warm(client, path: str):
     """The view answers until the copy is stored and its headers are known: a 200, then 304s."""
     first = client.get(path)
@@ -65,10 +42,14 @@ def warm(client, path: str):
     return first
 
 
-@pytest.mark.parametrize("path", ["/api/sessions/{id}/", "/api/session/{id}"])
+@pytest.mark.parametrize(("path", "credential"), [
+    ("/api/sessions/{id}/", api_client),
+    ("/api/session/{id}", api_client),
+    ("/api/sessions/{id}/", web_client),  # a browser with the session cookie
+], ids=["bearer", "bearer-original-path", "cookie"])
 def test_a_repeated_read_is_answered_before_the_view_with_the_views_own_answer(
-        session, alice, view_calls, django_assert_num_queries, path):
-    client = api_client(alice)
+        session, alice, view_calls, django_assert_num_queries, path, credential):
+    client = credential(alice)
     path = path.format(id=session.pk)
     full = warm(client, path)
     full_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
@@ -80,10 +61,12 @@ def test_a_repeated_read_is_answered_before_the_view_with_the_views_own_answer(
 
     assert len(view_calls) == reached  # neither reached the view
     assert early.status_code == 200 and early.content == full.content
-    assert headers(early) == headers(full)
+    assert comparable_headers(early) == comparable_headers(full)
     assert early_304.status_code == 304 and early_304.content == b""
-    assert headers(early_304) == headers(full_304)
+    assert comparable_headers(early_304) == comparable_headers(full_304)
     assert early["X-Request-ID"] and early["Content-Length"] == str(len(full.content))
+    if credential is web_client:
+        assert "Cookie" in early["Vary"]
 
 
 def test_a_committed_write_shows_on_the_very_next_read(session, alice, bob, view_calls):
@@ -178,22 +161,6 @@ def test_nothing_is_answered_before_the_view_has_answered_once(session, alice, v
     reached = len(view_calls)
     assert client.get(path).status_code == 200
     assert len(view_calls) == reached + 1
-
-
-def test_a_browser_with_the_session_cookie_is_answered_early_too(session, alice, view_calls,
-                                                                 django_assert_num_queries):
-    client = web_client(alice)
-    path = f"/api/sessions/{session.pk}/"
-    full = warm(client, path)
-    full_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
-    reached = len(view_calls)
-    with django_assert_num_queries(0):
-        early = client.get(path)
-        early_304 = client.get(path, HTTP_IF_NONE_MATCH=full["ETag"])
-    assert len(view_calls) == reached
-    assert early.content == full.content and headers(early) == headers(full)
-    assert early_304.status_code == 304 and headers(early_304) == headers(full_304)
-    assert "Cookie" in early["Vary"]
 
 
 def test_a_logged_out_cookie_gets_the_views_403(session, alice, view_calls):

@@ -6,31 +6,14 @@ Real commits and the shared Redis, as in tests/services/test_freshness.py.
 """
 
 import pytest
-from django.conf import settings
 
 from sessions_app import services, session_reads, views
 
-from ..conftest import require_or_skip, web_client
+from ..conftest import comparable_headers, web_client
 from .conftest import HTMX
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-PER_REQUEST = {"Date", "X-Request-ID"}
-
-
-@pytest.fixture(autouse=True)
-def _needs_redis():
-    require_or_skip(settings.FRESHNESS_MARKERS, "answers before the view come only from a shared Redis (REDIS_URL)",
-                    "WINGMAN_REQUIRE_REDIS")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    session_reads._answered.clear()
-    session_reads._routes._items.clear()
-    yield
-    session_reads._answered.clear()
-
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("early_reads")]
 
 @pytest.fixture
 def view_calls(monkeypatch):
@@ -44,10 +27,6 @@ def view_calls(monkeypatch):
 
     monkeypatch.setattr(views, "_participant_session", counting)
     return calls
-
-
-def headers(response) -> dict:
-    return {name: value for name, value in response.items() if name not in PER_REQUEST}
 
 
 def warm(client, path: str) -> str:
@@ -73,7 +52,7 @@ def test_the_poll_is_answered_early_with_the_views_own_304(session, alice, view_
 
     assert len(view_calls) == reached
     assert early.status_code == 304 and early.content == b""
-    assert headers(early) == headers(full)
+    assert comparable_headers(early) == comparable_headers(full)
     assert "HX-Request" in early["Vary"] and "Cookie" in early["Vary"]
 
 
