@@ -51,6 +51,31 @@ def _user_id(request: HttpRequest):
     return getattr(user, "pk", None)
 
 
+def log_request(request: HttpRequest, status: int, started: float) -> None:
+    """The request's one log line: method, path, status, duration since ``started`` (perf_counter), user id.
+
+    RequestLogMiddleware writes it for every answer Django gives; the early session reads
+    (sessions_app/session_reads.py) write it for the answers they give before Django.
+    """
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+    logger.log(
+        level,
+        "%s %s %s %.1fms",
+        request.method,
+        request.path,
+        status,
+        duration_ms,
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "user_id": _user_id(request),
+        },
+    )
+
+
 class RequestLogMiddleware:
     """First in MIDDLEWARE, so the duration covers all the others and every answer is logged."""
 
@@ -65,24 +90,7 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            status = response.status_code
-            level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
-            logger.log(
-                level,
-                "%s %s %s %.1fms",
-                request.method,
-                request.path,
-                status,
-                duration_ms,
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "user_id": _user_id(request),
-                },
-            )
+            log_request(request, response.status_code, started)
             return response
         finally:
             request_id_var.reset(token)

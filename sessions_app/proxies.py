@@ -71,7 +71,12 @@ class ForwardedHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not is_trusted_proxy(request.META.get("REMOTE_ADDR")):
-            for key in [key for key in request.META if key.startswith("HTTP_X_FORWARDED_")]:
-                del request.META[key]
+        forget_untrusted_forwarded_headers(request.META)
         return self.get_response(request)
+
+
+def forget_untrusted_forwarded_headers(meta: dict) -> None:
+    """Drop the X-Forwarded-* headers of a request (its WSGI environ) unless a named proxy sent them."""
+    if not is_trusted_proxy(meta.get("REMOTE_ADDR")):
+        for key in [key for key in meta if key.startswith("HTTP_X_FORWARDED_")]:
+            del meta[key]

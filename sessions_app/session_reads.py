@@ -1,14 +1,14 @@
-"""Repeated reads of one session, answered early when one Redis call shows what the view would send.
+"""Repeated reads of one session, answered before Django when one Redis call shows what the view would send.
 
 Participants poll their session: API clients with GET and If-None-Match,
 the session page's panel with HTMX every few seconds. Most polls are
 answered 304, and most API reads that are not get JSON already rendered
-for the same ETag. Going through the rest of the middleware, DRF and the
-view cost three quarters of such an answer, so SessionReadMiddleware answers
-these itself:
+for the same ETag. Django's handler, its middleware, DRF and the view cost
+most of such an answer, so EarlySessionReads, a WSGI layer in front of
+Django's handler (wingman/wsgi.py), answers these itself:
 
 - the API's ``GET /api/session/{id}`` and ``GET /api/sessions/{id}/`` with
-  no query string and an Accept that picks JSON (none, ``*/*``,
+  no query string and no body, and an Accept that picks JSON (none, ``*/*``,
   ``application/json``), and either a bearer token and no cookie
   (simplejwt's checks of the token and the user, active and password
   unchanged, run through the same authentication class as in DRF) or the
@@ -18,28 +18,43 @@ these itself:
   session cookie, no query string: the user comes from Django's own
   ``auth.get_user`` (the session's password hash is checked as always).
 
-One Redis call (freshness.prefetch) brings the session, its participants'
-copies and, for a cookie, the login session's data (where the cached_db
-engine keeps it). The session counts only as a current copy, for a
-participant (selectors.session_copy_for_participant: the same rule as the
-views, no query), and the ETag comes from the same function as the view's. When it matches
-If-None-Match the answer is 304; otherwise the API's answer is the JSON kept
-in ``rendered`` under that ETag by the view that rendered it (200). The
-headers are those the view gave its last answer of the same route, kind
-and status in this process, with the ETag computed now: until the view has
-answered once, nothing is answered early, and an answer that set a cookie
-is never copied. Anything else, any doubt, goes on to the view, which
-answers as always (401, 403, 404, the database read when the copy is not
-current, the page itself).
+What the middleware above the view does to a request, these answers get
+too, from the same code: the request id and the log line
+(observability.log_request), the proxy rule (proxies), and the
+``process_request`` of SecurityMiddleware (the https redirect),
+SessionMiddleware and CommonMiddleware (the host check): when any of them
+would answer, Django answers. One Redis call (freshness.prefetch) brings the
+session, its participants' copies and, for a cookie, the login session's
+data (where the cached_db engine keeps it). The session counts only as a
+current copy, for a participant (selectors.session_copy_for_participant: the
+same rule as the views, no query), and the ETag comes from the same function
+as the view's. When it matches If-None-Match the answer is 304; otherwise
+the API's answer is the JSON kept in ``rendered`` under that ETag by the
+view that rendered it (200).
+
+The headers are those Django sent with its last answer of the same route,
+kind, status and scheme in this process, as they left its last middleware
+(security, CSP, Permissions-Policy, Vary...), with the ETag, Content-Length
+and request id of this answer: until Django has answered once, nothing is
+answered early, and an answer that set a cookie or carried a CSP nonce is
+never copied. Anything else, any doubt, goes on to Django and the view,
+which answer as always (401, 403, 404, the database read when the copy is
+not current, the page itself).
 """
 
+import logging
+import time
 import uuid
+from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.cache import caches
-from django.http import HttpResponse, HttpResponseNotModified
+from django.core.handlers.wsgi import WSGIRequest
+from django.middleware.common import CommonMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from rest_framework.exceptions import APIException
@@ -47,71 +62,118 @@ from rest_framework.exceptions import APIException
 from . import freshness, rules, selectors
 from .conditional import etag_matches, panel_etag, participant_view
 from .lru import Lru
+from .observability import REQUEST_ID_HEADER, incoming_request_id, log_request, request_id_var
+from .proxies import forget_untrusted_forwarded_headers
+
+logger = logging.getLogger(__name__)
 
 RENDERED_SESSIONS_KEPT = 500
 rendered = Lru(RENDERED_SESSIONS_KEPT)  # (ETag, media type) -> the JSON bytes of that full session
 
 JSON_ACCEPTS = ("", "*/*", "application/json")
+# route name -> (the path's keyword for the session id, how to answer early)
+ROUTES = {"api:session-detail": ("pk", "api"), "api:legacy-session": ("session_id", "api"),
+          "session_detail": ("session_id", "panel")}
 _routes = Lru(2_000)  # path -> (route name, session id), or () for a path that is no session read
-_answered: dict = {}  # (route name, kind, status) -> the view's headers for it, without the ETag
-_NOT_COPIED = frozenset({"etag", "content-length"})
+# (route name, kind) -> {(status, https): the headers Django sent with such an answer}, as (name, value)
+# pairs in its order, the value None where each answer has its own (ETag, Content-Length, X-Request-ID)
+_answered: dict = {}
+_PER_ANSWER = frozenset({"etag", "content-length", REQUEST_ID_HEADER.lower()})
+_STATUS_LINES = {status: f"{status} {HTTPStatus(status).phrase}" for status in (200, 304)}
 
 
-class SessionReadMiddleware:
-    """After SessionMiddleware, CommonMiddleware (host check, Content-Length) and XFrameOptionsMiddleware."""
+class EarlySessionReads:
+    """The WSGI application gunicorn serves: early session reads, and Django's handler for everything else."""
 
-    # route name -> (the path's keyword for the session id, how to answer early)
-    ROUTES = {"api:session-detail": ("pk", "api"), "api:legacy-session": ("session_id", "api"),
-              "session_detail": ("session_id", "panel")}
+    def __init__(self, django_application):
+        self.django_application = django_application
+        self.before_view = before_view()  # read from the settings once, as Django loads its middleware
 
-    def __init__(self, get_response):
-        from .api.authentication import ProfileJWTAuthentication
-
-        self.get_response = get_response
-        self.bearer = ProfileJWTAuthentication()
-
-    def __call__(self, request):
-        kind = self.kind(request)
-        route = _route(request.path_info, self.ROUTES) if kind else ()
-        if not route or self.ROUTES[route[0]][1] != kind[0]:
-            return self.get_response(request)
-        name, session_id = route
-        answer = self.answer(request, name, kind, session_id)
+    def __call__(self, environ, start_response):
+        early = offer(environ, self.before_view)
+        if early is None:
+            return self.django_application(environ, start_response)
+        answer = early.answer()
         if answer is not None:
-            return answer
-        response = self.get_response(request)
-        if response.status_code in (200, 304) and response.has_header("ETag") and not response.cookies:
-            _answered[(name, kind, response.status_code)] = [
-                (header, value) for header, value in response.items() if header.lower() not in _NOT_COPIED
-            ]
-        return response
+            status, headers, body = answer
+            start_response(_STATUS_LINES[status], headers)
+            return [body]
 
-    @staticmethod
-    def kind(request) -> tuple | None:
-        """What may be answered early: ("api", Accept, "bearer" or "cookie"), ("panel",); else None."""
-        meta = request.META
-        if request.method != "GET" or meta.get("QUERY_STRING"):
-            return None
-        if request.path_info.startswith("/api/session"):
-            accept = meta.get("HTTP_ACCEPT", "")
-            if accept not in JSON_ACCEPTS:
-                return None
-            # As DRF tries them: a bearer token first; the session cookie only without an Authorization header.
-            if meta.get("HTTP_AUTHORIZATION"):
-                return None if meta.get("HTTP_COOKIE") else ("api", accept, "bearer")
-            return ("api", accept, "cookie") if meta.get("HTTP_COOKIE") else None
-        if request.path_info.startswith("/sessions/") and request.headers.get("HX-Request") == "true":
-            return ("panel",) if meta.get("HTTP_COOKIE") else None
+        def learning(status, headers, exc_info=None):
+            early.learn(int(status[:3]), headers)
+            return start_response(status, headers, exc_info)
+
+        return self.django_application(environ, learning)
+
+
+def before_view() -> tuple:
+    """What Django's middleware above the view does to a request before it, as they stand in MIDDLEWARE: the
+    ``process_request`` of SecurityMiddleware (the https redirect, which answers instead), SessionMiddleware
+    (the login session, for a cookie) and CommonMiddleware (the host check, which answers instead)."""
+    def unused(request):
+        raise AssertionError("only process_request is called")
+
+    return tuple(middleware(unused).process_request
+                 for middleware in (SecurityMiddleware, SessionMiddleware, CommonMiddleware))
+
+
+def offer(environ: dict, before_view: tuple) -> "EarlyRead | None":
+    """The request as an early read, if it is the kind that can be answered before Django; else None."""
+    kind = _kind(environ)
+    if kind is None:
         return None
+    request = WSGIRequest(environ)
+    route = _route(request.path_info)
+    if not route or ROUTES[route[0]][1] != kind[0]:
+        return None
+    return EarlyRead(request, *route, kind, before_view)
 
-    def answer(self, request, name: str, kind: tuple, session_id: uuid.UUID):
-        if (name, kind, 304) not in _answered and (name, kind, 200) not in _answered:
+
+class EarlyRead:
+    """One request that may be answered early: ``answer()`` it, or hand it to Django and ``learn()`` from it."""
+
+    def __init__(self, request: WSGIRequest, name: str, session_id: uuid.UUID, kind: tuple, before_view: tuple):
+        self.request, self.name, self.session_id, self.kind = request, name, session_id, kind
+        self.before_view = before_view
+
+    def answer(self) -> tuple | None:
+        """(status, headers, body) as Django would send them, or None: Django answers."""
+        learnt = _answered.get((self.name, self.kind))
+        if not learnt:
+            return None  # until Django has answered this kind of read once
+        started = time.perf_counter()
+        request_id = incoming_request_id(self.request.META.get("HTTP_X_REQUEST_ID"))
+        token = request_id_var.set(request_id)
+        try:
+            try:
+                answer = self._answer(learnt, request_id)
+            except Exception:  # a fault here must not cost the request: Django answers it
+                logger.exception("early session read failed; Django answers")
+                return None
+            if answer is not None:
+                log_request(self.request, answer[0], started)
+            return answer
+        finally:
+            request_id_var.reset(token)
+
+    def _answer(self, learnt: dict, request_id: str) -> tuple | None:
+        request, kind = self.request, self.kind
+        forget_untrusted_forwarded_headers(request.META)
+        https_redirect, login_session, host_check = self.before_view
+        if https_redirect(request) is not None:
+            return None  # Django answers with its redirect
+        if kind[-1] != "bearer":  # with no cookie, the login session would be an empty one nobody reads
+            login_session(request)
+        if host_check(request) is not None:
+            return None  # a host not allowed, a user agent refused: Django answers
+        secure = request.is_secure()
+        if (304, secure) not in learnt and (200, secure) not in learnt:
             return None
         login_key = None if kind[-1] == "bearer" else _login_session_key(request)
         # One Redis call: the session, its participants' copies, and the login session's data. Copies
         # only: no database read here (the view does it when there is no current copy); the user and
         # the session are only checked and digested, never changed.
-        with freshness.prefetch(session_id=session_id, also=(login_key,) if login_key else (),
+        with freshness.prefetch(session_id=self.session_id, also=(login_key,) if login_key else (),
                                 copies_only=True) as fetched:
             if freshness.prefetch_failed():
                 return None  # Redis is not answering: the view answers, from the database
@@ -119,10 +181,10 @@ class SessionReadMiddleware:
                 # What SessionStore.load() would have read from the same key (the cached_db engine).
                 request.session._session_cache = caches[settings.SESSION_CACHE_ALIAS].client.decode(
                     fetched[login_key])
-            user = self.reader(request, kind)
+            user = _reader(request, kind)
             if user is None:
                 return None
-            session = selectors.session_copy_for_participant(session_id=session_id, user=user)
+            session = selectors.session_copy_for_participant(session_id=self.session_id, user=user)
         if session is None:
             return None
         now = timezone.now()
@@ -131,31 +193,71 @@ class SessionReadMiddleware:
         else:  # as the API's session_response makes it
             _, etag = participant_view(session, user, now)
         if etag_matches(request.META.get("HTTP_IF_NONE_MATCH"), etag):
-            headers = _answered.get((name, kind, 304))
-            response = HttpResponseNotModified() if headers else None
-        elif kind[0] == "api" and (headers := _answered.get((name, kind, 200))):
-            body = rendered.get((etag, dict(headers).get("Content-Type", "")))
-            response = HttpResponse(body) if body is not None else None
+            status, body = 304, b""
+            headers = learnt.get((304, secure))
         else:
-            response = None
-        if response is None:
+            status, headers = 200, learnt.get((200, secure)) if kind[0] == "api" else None
+            body = None if headers is None else rendered.get((etag, _header(headers, "content-type")))
+        if headers is None or body is None:
             return None
-        for header, value in headers:
-            response[header] = value
-        response["ETag"] = etag
-        request.user = user  # as authentication would leave it (the request's log line names the user)
-        return response
+        request.user = user  # as authentication would leave it (the log line names the user)
+        own = {"etag": etag, "content-length": str(len(body)), REQUEST_ID_HEADER.lower(): request_id}
+        return status, [(name, own[name.lower()] if value is None else value) for name, value in headers], body
 
-    def reader(self, request, kind: tuple):
-        """The authenticated user, checked as DRF's or Django's authentication would; None: let the view answer."""
-        if kind[-1] == "bearer":
-            try:
-                authenticated = self.bearer.authenticate(request)
-            except APIException:
-                return None  # the view answers the refusal
-            return authenticated[0] if authenticated else None
-        user = auth.get_user(request)  # what AuthenticationMiddleware and DRF's SessionAuthentication use
-        return user if user.is_authenticated and user.is_active else None
+    def learn(self, status: int, headers: list) -> None:
+        """Keep the headers of Django's answer to this request, for the early answers of the same kind."""
+        names = {name.lower() for name, _ in headers}
+        if status not in (200, 304) or "etag" not in names or "set-cookie" in names:
+            return
+        if any("'nonce-" in value for name, value in headers if name.lower().startswith("content-security-policy")):
+            return  # a nonce belongs to one answer
+        _answered.setdefault((self.name, self.kind), {})[(status, self.request.is_secure())] = [
+            (name, None if name.lower() in _PER_ANSWER else value) for name, value in headers
+        ]
+
+
+def _kind(environ: dict) -> tuple | None:
+    """What may be answered early: ("api", Accept, "bearer" or "cookie"), ("panel",); else None."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+        return None
+    if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
+        return None  # a body: Django's body checks (request_body.py) answer it
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/api/session"):
+        accept = environ.get("HTTP_ACCEPT", "")
+        if accept not in JSON_ACCEPTS:
+            return None
+        # As DRF tries them: a bearer token first; the session cookie only without an Authorization header.
+        if environ.get("HTTP_AUTHORIZATION"):
+            return None if environ.get("HTTP_COOKIE") else ("api", accept, "bearer")
+        return ("api", accept, "cookie") if environ.get("HTTP_COOKIE") else None
+    if path.startswith("/sessions/") and environ.get("HTTP_HX_REQUEST") == "true":
+        return ("panel",) if environ.get("HTTP_COOKIE") else None
+    return None
+
+
+_bearer = None
+
+
+def _reader(request, kind: tuple):
+    """The authenticated user, checked as DRF's or Django's authentication would; None: let the view answer."""
+    global _bearer
+    if kind[-1] == "bearer":
+        if _bearer is None:
+            from .api.authentication import ProfileJWTAuthentication
+
+            _bearer = ProfileJWTAuthentication()
+        try:
+            authenticated = _bearer.authenticate(request)
+        except APIException:
+            return None  # the view answers the refusal
+        return authenticated[0] if authenticated else None
+    user = auth.get_user(request)  # what AuthenticationMiddleware and DRF's SessionAuthentication use
+    return user if user.is_authenticated and user.is_active else None
+
+
+def _header(headers: list, name: str) -> str:
+    return next((value for header, value in headers if header.lower() == name), "") or ""
 
 
 def _login_session_key(request) -> str | None:
@@ -167,7 +269,7 @@ def _login_session_key(request) -> str | None:
     return None if session_key is None else caches[settings.SESSION_CACHE_ALIAS].make_key(KEY_PREFIX + session_key)
 
 
-def _route(path: str, routes: dict) -> tuple:
+def _route(path: str) -> tuple:
     route = _routes.get(path)
     if route is None:
         route = ()
@@ -175,9 +277,9 @@ def _route(path: str, routes: dict) -> tuple:
             match = resolve(path)
         except Resolver404:
             match = None
-        if match is not None and match.view_name in routes:
+        if match is not None and match.view_name in ROUTES:
             try:
-                route = (match.view_name, uuid.UUID(str(match.kwargs[routes[match.view_name][0]])))
+                route = (match.view_name, uuid.UUID(str(match.kwargs[ROUTES[match.view_name][0]])))
             except ValueError:
                 pass  # a malformed id: the view answers it
         _routes.put(path, route)

@@ -3,6 +3,7 @@ outsider who must see nothing, dave is carol's buddy, mod is a moderator and
 staff a plain staff member without the Moderators group."""
 
 import copy
+import functools
 import importlib
 import os
 import re
@@ -277,15 +278,53 @@ def unchanged(db):
 # api_client(user): DRF's client with a JWT for the user (the API); <name>_web and <name>_api fixtures.
 
 
+class EarlyReadsFirst:
+    """A test client whose requests meet the early session reads first, as gunicorn's do (wingman/wsgi.py):
+    the same offer, answer and learning as EarlySessionReads, with Django's test handler behind them."""
+
+    def request(self, **request):
+        from django.http import HttpResponse
+
+        from sessions_app import session_reads
+
+        if not hasattr(self, "_before_view"):  # as the test handler loads the middleware: on the first request
+            self._before_view = session_reads.before_view()
+        environ = self._base_environ(**{**getattr(self, "_credentials", {}), **request})
+        early = session_reads.offer(environ, self._before_view)
+        answer = early.answer() if early is not None else None
+        if answer is None:
+            response = super().request(**request)
+            if early is not None:
+                cookies = [("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()]
+                early.learn(response.status_code, [*response.items(), *cookies])
+            return response
+        status, headers, body = answer
+        response = HttpResponse(body, status=status)
+        del response["Content-Type"]  # only the headers of the answer
+        for name, value in headers:
+            response[name] = value
+        response.client, response.request, response.wsgi_request = self, request, early.request
+        response.json = functools.partial(self._parse_json, response)
+        return response
+
+
+class WebClient(EarlyReadsFirst, Client):
+    pass
+
+
+class ApiClient(EarlyReadsFirst, APIClient):
+    pass
+
+
 def web_client(user) -> Client:
-    client = Client()
+    client = WebClient()
     if user is not None:
         client.force_login(user)
     return client
 
 
 def api_client(user) -> APIClient:
-    client = APIClient()
+    client = ApiClient()
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     return client

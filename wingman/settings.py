@@ -78,8 +78,6 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Repeated reads of one session (API GETs, the page's HTMX poll) answered early when nothing changed.
-    "sessions_app.session_reads.SessionReadMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Django's MessageMiddleware, building its storage only for a request that uses messages.

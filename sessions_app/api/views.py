@@ -146,7 +146,7 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
         The ETag is a digest of everything the body is built from (conditional.py), so the JSON rendered
         for one ETag is kept (session_reads.RENDERED_SESSIONS_KEPT per process) and sent again as bytes,
-        here and by session_reads.SessionReadMiddleware.
+        here and by the early session reads (session_reads.py).
         """
         context = self.context()
         allowed, etag = participant_view(session, self.request.user, context["now"])

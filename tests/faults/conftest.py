@@ -276,12 +276,18 @@ def warm_up(session, *clients: ApiClient, rounds: int = 4) -> None:
         for client in clients:
             client.http.close()
             path = f"/sessions/{session.pk}/" if isinstance(client, PageClient) else f"/api/sessions/{session.pk}/"
-            answer = client.request("GET", path)
-            if answer.status_code == 503 and "Retry-After" in answer.headers:
-                # A worker whose idle database connection an earlier test killed answers one 503 "try again"
-                # (no health check per request, by design: tests/faults/test_database_faults.py); as asked.
-                answer = client.request("GET", path)
+            answer = sent_as_asked(lambda client=client, path=path: client.request("GET", path))
             assert answer.status_code == 200, answer.text[:300]
+
+
+def sent_as_asked(send) -> requests.Response:
+    """Send a request, and once more if it is answered 503 with Retry-After: a worker whose idle database
+    connection an earlier test killed answers its first database request so (no health check per request,
+    by design: tests/faults/test_database_faults.py)."""
+    answer = send()
+    if answer.status_code == 503 and "Retry-After" in answer.headers:
+        answer = send()
+    return answer
 
 
 def flashes(response: requests.Response) -> list[str]:
