@@ -122,7 +122,7 @@ def offer(environ: dict, before_view: tuple) -> "EarlyRead | None":
     kind = _kind(environ)
     if kind is None:
         return None
-    request = WSGIRequest(environ)
+    request = WSGIRequest(environ.copy())  # it rewrites PATH_INFO in its META: Django's own request reads it
     route = _route(request.path_info)
     if not route or ROUTES[route[0]][1] != kind[0]:
         return None

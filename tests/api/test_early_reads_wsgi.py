@@ -159,6 +159,16 @@ def test_the_early_answer_is_djangos_own_answer(build, session, alice, reached, 
         assert logged[1].status == 200
 
 
+@pytest.mark.parametrize("path", ["/api/sessions/caf\u00c3\u00a9/", "/api/sessions/\u00f0\u009f\u0098\u0080/events/",
+                                  "/sessions/\u00c3\u00a9/"])
+def test_a_path_that_is_no_session_gets_djangos_answer(build, alice, path):
+    """PATH_INFO holds the request's bytes as latin-1 (PEP 3333; here UTF-8 for café and an emoji)."""
+    app, django_application = build()
+    client = web_client(alice)
+    answer, django_answer = call(app, client, path, **HTMX), call(django_application, client, path, **HTMX)
+    assert answer[0] == django_answer[0] and answer[0] in (404, 422)  # the page's 404, the API's bad id
+
+
 @pytest.mark.parametrize("case", ["host not allowed", "https redirect", "untrusted proxy says https",
                                   "a body", "https before any https answer"])
 def test_what_the_middleware_decides_before_the_view_it_still_decides(build, session, alice, reached, settings,

@@ -41,6 +41,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from sessions_app.models import ApproachChallenge, WingmanMatch, WingmanSession
+from sessions_app.session_reads import EarlySessionReads
 
 PASSWORD = "demo-pass-123"
 EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 12}
@@ -64,10 +65,11 @@ def quiet_4xx_logs():
 
 @pytest.fixture
 def in_thread_wsgi():
-    """Serve the app in the test's own thread and transaction: no connection closing per request."""
+    """Serve the app as gunicorn does, in the test's own thread and transaction: no connection closing per
+    request."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield get_wsgi_application()
+    yield EarlySessionReads(get_wsgi_application())  # as wingman/wsgi.py serves it
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 
