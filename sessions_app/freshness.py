@@ -44,6 +44,7 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 
+from . import redis_scripts
 from .lru import Lru
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def writing(*, sessions=(), users=(), sessions_of=()):
 
 def _release(keys: list, token: bytes) -> None:
     try:
-        _client().eval(_RELEASE, len(keys), *keys, token, *[_new_generation() for _ in keys], GENERATION_SECONDS)
+        redis_scripts.run(_client(), _RELEASE, keys, [token, *[_new_generation() for _ in keys], GENERATION_SECONDS])
     except Exception:  # the writing tokens expire on their own; reads use the database until then
         logger.warning("could not release %d writing keys", len(keys), exc_info=True)
 
@@ -276,8 +277,8 @@ def prefetch(*, session_id, also=(), copies_only: bool = False):
     found, extra = {}, {}
     if enabled():
         try:
-            answer = _client().eval(_SESSION_LOOKUP, 3 + len(also), *_session_keys(session_id), *also,
-                                    user_key(""), _key("copy:u:"))
+            answer = redis_scripts.run(_client(), _SESSION_LOOKUP, [*_session_keys(session_id), *also],
+                                       [user_key(""), _key("copy:u:")])
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
             found = _REDIS_DOWN  # the block's other lookups go to the database without waiting on Redis again
@@ -351,7 +352,7 @@ def lookup_session(session_id) -> Lookup:
     if prefetched is not None:
         return prefetched
     try:
-        answer = _client().eval(_SESSION_LOOKUP, 3, *_session_keys(session_id), user_key(""))
+        answer = redis_scripts.run(_client(), _SESSION_LOOKUP, _session_keys(session_id), [user_key("")])
     except Exception:
         logger.warning("Redis unavailable for the session lookup", exc_info=True)
         return _NOTHING
@@ -452,7 +453,7 @@ def lookup_list(user_id, variant: str) -> ListLookup:
     copy_key, people_key = _key(f"copy:l:{user_id}"), _key(f"people:l:{user_id}")
     own = [sessions_of_key(user_id), user_key(user_id)]
     try:
-        answer = _client().eval(_LIST_LOOKUP, 4, copy_key, *own, people_key, user_key(""), variant)
+        answer = redis_scripts.run(_client(), _LIST_LOOKUP, [copy_key, *own, people_key], [user_key(""), variant])
     except Exception:
         logger.warning("Redis unavailable for the list lookup", exc_info=True)
         return ListLookup()

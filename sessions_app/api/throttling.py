@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
+from .. import redis_scripts
 from ..proxies import client_ip
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,8 @@ class ThrottleStore:
             return None
         try:
             redis = client.get_client(write=True)
-            allowed, oldest = redis.eval(_COUNT_AND_ADD, 1, shared_cache.make_key(f"{key}:log"), repr(now),
-                                         repr(float(duration)), limit, f"{now!r}:{uuid.uuid4().hex[:8]}")
+            allowed, oldest = redis_scripts.run(redis, _COUNT_AND_ADD, [shared_cache.make_key(f"{key}:log")], [
+                repr(now), repr(float(duration)), limit, f"{now!r}:{uuid.uuid4().hex[:8]}"])
         except (ConnectionInterrupted, RedisError) as exc:
             self._fail_over(exc)
             return None

@@ -187,7 +187,7 @@ def test_with_redis_not_answering_a_read_asks_it_once_per_layer(session, alice, 
         calls.append(args[0] if args else "")
         raise ConnectionError("Redis is not answering")
 
-    for name in ("eval", "mget", "get"):
+    for name in ("evalsha", "mget", "get"):
         monkeypatch.setattr(redis, name, down)
     response = client.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
     assert response.status_code == 304 and view_calls[-1] == path

@@ -151,12 +151,12 @@ def test_the_lookup_needs_one_redis_round_trip(session, alice, monkeypatch):
     warm(session, alice)
     client = freshness._client()
     calls = []
-    for name in ("get", "mget", "eval", "pipeline"):
+    for name in ("get", "mget", "evalsha", "pipeline"):
         original = getattr(client, name)
         monkeypatch.setattr(client, name, lambda *a, _original=original, _name=name, **k: (calls.append(_name),
                                                                                             _original(*a, **k))[1])
     assert freshness.lookup_session(session.pk).value is not None
-    assert calls == ["eval"]
+    assert calls == ["evalsha"]
 
 
 def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(session, alice, bob, monkeypatch):
@@ -166,7 +166,7 @@ def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(se
     client = freshness._client()
     client.set(freshness._key("bench:extra"), b"the login session")
     calls = []
-    for name in ("get", "mget", "eval", "pipeline"):
+    for name in ("get", "mget", "evalsha", "pipeline"):
         original = getattr(client, name)
         monkeypatch.setattr(client, name, lambda *a, _original=original, _name=name, **k: (calls.append(_name),
                                                                                             _original(*a, **k))[1])
@@ -174,7 +174,19 @@ def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(se
         assert fetched == {freshness._key("bench:extra"): b"the login session"}
         assert selectors.user_with_profile(alice.pk).pk == alice.pk
         assert freshness.lookup_session(session.pk).value.pk == session.pk
-        assert calls == ["eval"]
+        assert calls == ["evalsha"]
         freshness.lookup_session(session.pk)  # a second lookup asks Redis again
-        assert calls == ["eval", "eval"]
+        assert calls == ["evalsha", "evalsha"]
     client.delete(freshness._key("bench:extra"))
+
+
+def test_a_script_redis_has_lost_is_loaded_again(session, alice):
+    """Scripts run by their SHA1; one Redis does not know (after a restart, say) is loaded and run."""
+    from sessions_app import redis_scripts
+
+    warm(session, alice)
+    client = freshness._client()
+    script = redis_scripts._scripts[freshness._SESSION_LOOKUP]
+    script.sha = "0" * 40  # a SHA1 Redis has never seen
+    assert freshness.lookup_session(session.pk).value.pk == session.pk
+    assert script.sha != "0" * 40 and client.script_exists(script.sha) == [True]
