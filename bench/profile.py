@@ -7,6 +7,7 @@ what we want to see. The summary counts only samples taken inside a request
 """
 
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -36,6 +37,21 @@ NEAREST = [
 ]
 OTHER = "other (standard library, imports)"
 REQUEST_FRAME = "handle_request (gunicorn/workers/gthread.py"
+
+
+def busiest(pids: list[int], seconds: float = 1.0) -> int:
+    """The worker that used the most CPU over the next ``seconds``: gunicorn spreads wrk's kept-alive
+    connections over its workers unevenly, and the first worker may serve none of them."""
+    def cpu_ticks(pid: int) -> int:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    before = {pid: cpu_ticks(pid) for pid in pids}
+    time.sleep(seconds)
+    return max(pids, key=lambda pid: cpu_ticks(pid) - before[pid])
 
 
 def record(pid: int, seconds: int, outputs: dict[str, Path]) -> None:
@@ -93,8 +109,8 @@ def summarise(raw: Path) -> tuple[int, list[tuple[str, float]], list[tuple[str, 
 
 
 def markdown(title: str, samples: int, shares, top) -> str:
-    lines = [f"### {title}", "", f"{samples:,} samples inside requests of one worker (idle frames included: "
-             "waiting on a socket or for the GIL counts).", "",
+    lines = [f"### {title}", "", f"{samples:,} samples inside requests of the busiest worker (idle frames "
+             "included: waiting on a socket or for the GIL counts).", "",
              "| where the time goes | share of request time |", "|---|---:|"]
     lines += [f"| {label} | {share:.0%} |" for label, share in shares]
     lines += ["", "Top frames by own time:", "", "| frame | share |", "|---|---:|"]

@@ -235,7 +235,7 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
 
 
 def profile_hot_path(plan, env: dict, workdir: Path, servers: list) -> list[dict]:
-    """py-spy on one worker of a fresh product server while wrk sends GET session (200, then 304)."""
+    """py-spy on the busiest worker of a fresh product server while wrk sends GET session (200, then 304)."""
     from bench import load, profile
     from bench import servers as gunicorn
 
@@ -254,7 +254,7 @@ def profile_hot_path(plan, env: dict, workdir: Path, servers: list) -> list[dict
         raw = workdir / f"profile-{key}.txt"
         try:
             time.sleep(2)  # past the first requests' lazy imports
-            profile.record(profiled.worker_pids()[0], 8, {"flamegraph": svg, "raw": raw})
+            profile.record(profile.busiest(profiled.worker_pids()), 8, {"flamegraph": svg, "raw": raw})
         except RuntimeError as error:
             say(f"  {error}")
             continue
