@@ -123,6 +123,7 @@ def offer(environ: dict, before_view: tuple) -> "EarlyRead | None":
     if kind is None:
         return None
     request = WSGIRequest(environ.copy())  # it rewrites PATH_INFO in its META: Django's own request reads it
+    forget_untrusted_forwarded_headers(request.META)  # before anything asks is_secure(), learning included
     route = _route(request.path_info)
     if not route or ROUTES[route[0]][1] != kind[0]:
         return None
@@ -158,7 +159,6 @@ class EarlyRead:
 
     def _answer(self, learnt: dict, request_id: str) -> tuple | None:
         request, kind = self.request, self.kind
-        forget_untrusted_forwarded_headers(request.META)
         https_redirect, login_session, host_check = self.before_view
         if https_redirect(request) is not None:
             return None  # Django answers with its redirect

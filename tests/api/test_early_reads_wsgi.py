@@ -208,6 +208,18 @@ def test_what_the_middleware_decides_before_the_view_it_still_decides(build, ses
         assert len(reached) == before  # refused or redirected above the view, as Django does
 
 
+def test_an_untrusted_claim_of_https_is_learnt_as_http(build, session, alice, settings):
+    """Django's answer to a request that only claims https (not through a named proxy) is an http answer:
+    it must not become the headers of later https answers (HSTS, say)."""
+    settings.FORWARDED_ALLOW_IPS = ["10.0.0.1"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    app, _ = build()
+    client, path = api_client(alice), f"/api/sessions/{session.pk}/"
+    warm(app, client, path, HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="203.0.113.9")
+    [learnt] = session_reads._answered.values()
+    assert {https for _, https in learnt} == {False}
+
+
 def test_a_fault_in_the_early_answer_leaves_the_request_to_django(build, session, alice, reached, monkeypatch,
                                                                   records):
     app, _ = build()
