@@ -34,6 +34,7 @@ from a copy. Any Redis error on a read falls back to the database.
 
 import contextlib
 import contextvars
+import hashlib
 import logging
 import pickle
 import secrets
@@ -208,6 +209,8 @@ class Lookup:
 
     def store(self, value, *, people: tuple | None = None) -> None:
         """Keep ``value`` (read from the database after this lookup) for later reads, when that is safe."""
+        if self.tags is None and not self.missing and not (self.people_key and people):
+            return  # nothing may be kept (Redis did not answer the lookup, or its generations are being written)
         try:
             client = _client()
             pipe = client.pipeline(transaction=False)
@@ -255,7 +258,7 @@ _copies_only: contextvars.ContextVar[bool] = contextvars.ContextVar("freshness_c
 
 
 @contextlib.contextmanager
-def prefetch(*, session_id, also=(), copies_only: bool = False):
+def prefetch(*, session_id=None, also=(), copies_only: bool = False):
     """Within this block, the first lookups of this session and of its participants take what one Redis call
     found, and the block gets the raw values of the keys in ``also`` (a dict).
 
@@ -273,9 +276,15 @@ def prefetch(*, session_id, also=(), copies_only: bool = False):
     nothing instead of a database read (``copies_only()``), and since the
     caller never changes what it gets, the objects may be those already
     unpickled from the same bytes (``_unpickled``).
+
+    Without ``session_id`` nothing is fetched ahead: the block only sets
+    ``copies_only``. Inside a block (and a block inside it), once one Redis
+    call has failed no lookup asks Redis again (``prefetch_failed()``).
     """
     found, extra = {}, {}
-    if enabled():
+    if _prefetched.get() is _REDIS_DOWN:
+        found = _REDIS_DOWN
+    elif enabled() and session_id is not None:
         try:
             answer = redis_scripts.run(_client(), _SESSION_LOOKUP, [*_session_keys(session_id), *also],
                                        [user_key(""), _key("copy:u:")])
@@ -310,6 +319,29 @@ def prefetch_failed() -> bool:
 _REDIS_DOWN: dict = {}  # what a prefetch block holds when its call failed (a lookup then waits on nothing)
 
 
+def _failed_in_block() -> None:
+    """A lookup's Redis call failed: inside a prefetch block, nothing else in it asks Redis again."""
+    if _prefetched.get() is not None:
+        _prefetched.set(_REDIS_DOWN)  # the block's own reset ends it
+
+
+@contextlib.contextmanager
+def without_redis():
+    """A block in which no lookup asks Redis (they find nothing, so reads go to the database): for the rest
+    of a request whose first call to Redis failed, so that it waits out one timeout, not one per lookup."""
+    token = _prefetched.set(_REDIS_DOWN)
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+def list_variant(media_type: str, address: str) -> str:
+    """The key of one page of a user's list: its links are absolute, so the address as asked (host, scheme,
+    query) and the media type it is rendered in name it."""
+    return hashlib.sha256(f"{media_type} {address}".encode()).hexdigest()[:32]
+
+
 def _take_prefetched(kind: str, pk) -> Lookup | None:
     found = _prefetched.get()
     if found is _REDIS_DOWN:
@@ -328,6 +360,7 @@ def lookup_user(user_id) -> Lookup:
         generation, copy = _client().mget([user_key(user_id), _key(f"copy:u:{user_id}")])
     except Exception:
         logger.warning("Redis unavailable for the user lookup", exc_info=True)
+        _failed_in_block()
         return _NOTHING
     return _user_lookup(user_id, generation, copy)
 
@@ -355,6 +388,7 @@ def lookup_session(session_id) -> Lookup:
         answer = redis_scripts.run(_client(), _SESSION_LOOKUP, _session_keys(session_id), [user_key("")])
     except Exception:
         logger.warning("Redis unavailable for the session lookup", exc_info=True)
+        _failed_in_block()
         return _NOTHING
     return _session_lookup(session_id, answer)
 
@@ -448,7 +482,7 @@ return 0
 
 def lookup_list(user_id, variant: str) -> ListLookup:
     """A page of the user's list of sessions (``variant``: which page, how rendered), current or not."""
-    if not enabled():
+    if not enabled() or prefetch_failed():
         return ListLookup()
     copy_key, people_key = _key(f"copy:l:{user_id}"), _key(f"people:l:{user_id}")
     own = [sessions_of_key(user_id), user_key(user_id)]
@@ -456,6 +490,7 @@ def lookup_list(user_id, variant: str) -> ListLookup:
         answer = redis_scripts.run(_client(), _LIST_LOOKUP, [copy_key, *own, people_key], [user_key(""), variant])
     except Exception:
         logger.warning("Redis unavailable for the list lookup", exc_info=True)
+        _failed_in_block()
         return ListLookup()
     copy = answer[0]
     generations = dict(zip(own, answer[1:3], strict=True))

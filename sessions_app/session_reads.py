@@ -16,7 +16,10 @@ Django's handler (wingman/wsgi.py), answers these itself:
   ``auth.get_user``, as DRF's SessionAuthentication);
 - the page's HTMX poll, ``GET /sessions/{id}/`` with ``HX-Request`` and the
   session cookie, no query string: the user comes from Django's own
-  ``auth.get_user`` (the session's password hash is checked as always).
+  ``auth.get_user`` (the session's password hash is checked as always);
+- a page of the API's list, ``GET /api/sessions/?...`` with a bearer token
+  and no cookie: the JSON the list view keeps in Redis for that reader and
+  that address (freshness.lookup_list), while it is current.
 
 What the middleware above the view does to a request, these answers get
 too, from the same code: the request id and the log line
@@ -30,7 +33,8 @@ current copy, for a participant (selectors.session_copy_for_participant: the
 same rule as the views, no query), and the ETag comes from the same function
 as the view's. When it matches If-None-Match the answer is 304; otherwise
 the API's answer is the JSON kept in ``rendered`` under that ETag by the
-view that rendered it (200).
+view that rendered it (200). When Redis does not answer here, Django
+answers the request in a block whose lookups do not ask Redis again.
 
 The headers are those Django sent with its last answer of the same route,
 kind, status and scheme in this process, as they left its last middleware
@@ -42,6 +46,7 @@ which answer as always (401, 403, 404, the database read when the copy is
 not current, the page itself).
 """
 
+import contextlib
 import logging
 import time
 import uuid
@@ -73,7 +78,7 @@ rendered = Lru(RENDERED_SESSIONS_KEPT)  # (ETag, media type) -> the JSON bytes o
 JSON_ACCEPTS = ("", "*/*", "application/json")
 # route name -> (the path's keyword for the session id, how to answer early)
 ROUTES = {"api:session-detail": ("pk", "api"), "api:legacy-session": ("session_id", "api"),
-          "session_detail": ("session_id", "panel")}
+          "session_detail": ("session_id", "panel"), "api:session-list": (None, "list")}
 _routes = Lru(2_000)  # path -> (route name, session id), or () for a path that is no session read
 # (route name, kind) -> {(status, https): the headers Django sent with such an answer}, as (name, value)
 # pairs in its order, the value None where each answer has its own (ETag, Content-Length, X-Request-ID)
@@ -103,7 +108,8 @@ class EarlySessionReads:
             early.learn(int(status[:3]), headers)
             return start_response(status, headers, exc_info)
 
-        return self.django_application(environ, learning)
+        with early.handover():
+            return self.django_application(environ, learning)
 
 
 def before_view() -> tuple:
@@ -133,9 +139,11 @@ def offer(environ: dict, before_view: tuple) -> "EarlyRead | None":
 class EarlyRead:
     """One request that may be answered early: ``answer()`` it, or hand it to Django and ``learn()`` from it."""
 
-    def __init__(self, request: WSGIRequest, name: str, session_id: uuid.UUID, kind: tuple, before_view: tuple):
+    def __init__(self, request: WSGIRequest, name: str, session_id: uuid.UUID | None, kind: tuple,
+                 before_view: tuple):
         self.request, self.name, self.session_id, self.kind = request, name, session_id, kind
         self.before_view = before_view
+        self.redis_failed = False
 
     def answer(self) -> tuple | None:
         """(status, headers, body) as Django would send them, or None: Django answers."""
@@ -169,6 +177,20 @@ class EarlyRead:
         secure = request.is_secure()
         if (304, secure) not in learnt and (200, secure) not in learnt:
             return None
+        if kind[0] == "list":
+            answer = self._page_of_list(learnt.get((200, secure)))
+        else:
+            answer = self._session(learnt, secure)
+        if answer is None:
+            return None
+        status, headers, body, user = answer
+        request.user = user  # as authentication would leave it (the log line names the user)
+        own = {"content-length": str(len(body)), REQUEST_ID_HEADER.lower(): request_id}
+        return status, [(name, own[name.lower()] if value is None else value) for name, value in headers], body
+
+    def _session(self, learnt: dict, secure: bool) -> tuple | None:
+        """(status, headers, body, user) of a read of one session, from its copy; None: Django answers."""
+        request, kind = self.request, self.kind
         login_key = None if kind[-1] == "bearer" else _login_session_key(request)
         # One Redis call: the session, its participants' copies, and the login session's data. Copies
         # only: no database read here (the view does it when there is no current copy); the user and
@@ -176,6 +198,7 @@ class EarlyRead:
         with freshness.prefetch(session_id=self.session_id, also=(login_key,) if login_key else (),
                                 copies_only=True) as fetched:
             if freshness.prefetch_failed():
+                self.redis_failed = True
                 return None  # Redis is not answering: the view answers, from the database
             if fetched.get(login_key) is not None:
                 # What SessionStore.load() would have read from the same key (the cached_db engine).
@@ -200,15 +223,33 @@ class EarlyRead:
             body = None if headers is None else rendered.get((etag, _header(headers, "content-type")))
         if headers is None or body is None:
             return None
-        request.user = user  # as authentication would leave it (the log line names the user)
-        own = {"etag": etag, "content-length": str(len(body)), REQUEST_ID_HEADER.lower(): request_id}
-        return status, [(name, own[name.lower()] if value is None else value) for name, value in headers], body
+        return status, [(name, etag if name.lower() == "etag" else value) for name, value in headers], body, user
+
+    def _page_of_list(self, headers: list | None) -> tuple | None:
+        """(status, headers, body, user) of a page of the caller's list of sessions, as the list view keeps it
+        (freshness.lookup_list); None: Django answers."""
+        if headers is None:
+            return None
+        with freshness.prefetch(copies_only=True):  # the reader from its copy only, as for a session
+            user = _reader(self.request, self.kind)
+            media_type = _header(headers, "content-type")
+            found = None if user is None else freshness.lookup_list(
+                user.pk, freshness.list_variant(media_type, self.request.build_absolute_uri()))
+            self.redis_failed = freshness.prefetch_failed()
+        if found is None or found.value is None:
+            return None
+        return 200, headers, found.value, user
+
+    def handover(self):
+        """The block Django answers this request in: one whose lookups do not ask Redis if it failed here
+        (a Redis that hangs then costs the request one timeout, not one per lookup)."""
+        return freshness.without_redis() if self.redis_failed else contextlib.nullcontext()
 
     def learn(self, status: int, headers: list) -> None:
         """Keep the headers of Django's answer to this request, for the early answers of the same kind."""
         names = {name.lower() for name, _ in headers}
-        if status not in (200, 304) or "etag" not in names or "set-cookie" in names:
-            return
+        if status not in (200, 304) or "set-cookie" in names or ("etag" not in names and self.kind[0] != "list"):
+            return  # (a page of the list has no ETag)
         if any("'nonce-" in value for name, value in headers if name.lower().startswith("content-security-policy")):
             return  # a nonce belongs to one answer
         _answered.setdefault((self.name, self.kind), {})[(status, self.request.is_secure())] = [
@@ -217,12 +258,19 @@ class EarlyRead:
 
 
 def _kind(environ: dict) -> tuple | None:
-    """What may be answered early: ("api", Accept, "bearer" or "cookie"), ("panel",); else None."""
-    if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+    """What may be answered early: ("api", Accept, "bearer" or "cookie"), ("panel",), ("list", Accept,
+    "bearer"); else None."""
+    if environ.get("REQUEST_METHOD") != "GET":
         return None
     if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
         return None  # a body: Django's body checks (request_body.py) answer it
     path = environ.get("PATH_INFO", "")
+    if path == "/api/sessions/":  # a page of the list (its query picks the page): for a bearer token
+        bearer = environ.get("HTTP_AUTHORIZATION") and not environ.get("HTTP_COOKIE")
+        accept = environ.get("HTTP_ACCEPT", "")
+        return ("list", accept, "bearer") if bearer and accept in JSON_ACCEPTS else None
+    if environ.get("QUERY_STRING"):
+        return None
     if path.startswith("/api/session"):
         accept = environ.get("HTTP_ACCEPT", "")
         if accept not in JSON_ACCEPTS:
@@ -278,8 +326,9 @@ def _route(path: str) -> tuple:
         except Resolver404:
             match = None
         if match is not None and match.view_name in ROUTES:
+            keyword = ROUTES[match.view_name][0]
             try:
-                route = (match.view_name, uuid.UUID(str(match.kwargs[ROUTES[match.view_name][0]])))
+                route = (match.view_name, uuid.UUID(str(match.kwargs[keyword])) if keyword else None)
             except ValueError:
                 pass  # a malformed id: the view answers it
         _routes.put(path, route)

@@ -2,6 +2,7 @@
 outsider who must see nothing, dave is carol's buddy, mod is a moderator and
 staff a plain staff member without the Moderators group."""
 
+import contextlib
 import copy
 import functools
 import importlib
@@ -293,7 +294,8 @@ class EarlyReadsFirst:
         early = session_reads.offer(environ, self._before_view)
         answer = early.answer() if early is not None else None
         if answer is None:
-            response = super().request(**request)
+            with early.handover() if early is not None else contextlib.nullcontext():
+                response = super().request(**request)
             if early is not None:
                 cookies = [("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()]
                 early.learn(response.status_code, [*response.items(), *cookies])

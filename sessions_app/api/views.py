@@ -6,7 +6,6 @@ Domain errors become problem+json in problems.exception_handler. No rule of
 the lifecycle is written here.
 """
 
-import hashlib
 import uuid
 
 from django.conf import settings
@@ -202,9 +201,8 @@ class SessionViewSet(ApiViewMixin, viewsets.GenericViewSet):
         json = type(getattr(request, "accepted_renderer", None)) is JSONRenderer  # else the browsable API
         if json:
             media_type = request.accepted_media_type
-            # The page's links are absolute, so the address as asked (host, scheme, query) names the variant.
-            variant = hashlib.sha256(f"{media_type} {request.build_absolute_uri()}".encode()).hexdigest()[:32]
-            found = freshness.lookup_list(request.user.pk, variant)
+            found = freshness.lookup_list(request.user.pk, freshness.list_variant(media_type,
+                                                                                  request.build_absolute_uri()))
             if found.value is not None:
                 return HttpResponse(found.value, content_type=media_type)
         page = self.paginate_queryset(self.get_queryset())

@@ -114,13 +114,15 @@ def test_a_worker_freezes_its_long_lived_objects_once_loaded_and_once_warm(gunic
         for nr in (1, 2):
             worker.nr = nr
             conf["post_request"](worker, None, {}, None)
-        assert gc.get_freeze_count() == after_load  # not warm yet
+        # Not warm yet: nothing more frozen. (A frozen object can still be freed, so the count may drop by one;
+        # another freeze would have added the thousand lists above.)
+        assert gc.get_freeze_count() <= after_load
         worker.nr = 3
         conf["post_request"](worker, None, {}, None)
         warm = gc.get_freeze_count()
         assert warm >= after_load + len(keep)
         worker.nr = 4
         conf["post_request"](worker, None, {}, None)
-        assert gc.get_freeze_count() == warm  # once
+        assert gc.get_freeze_count() <= warm  # once
     finally:
         gc.unfreeze()
