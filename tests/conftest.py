@@ -396,6 +396,26 @@ def early_reads():
     forget()
 
 
+@pytest.fixture
+def redis_hanging(monkeypatch):
+    """From when it is called on, every command of the shared Redis client (freshness's) fails as a hung
+    Redis would after its timeout; it returns the list of the commands tried."""
+    def hang() -> list:
+        from sessions_app import freshness
+
+        redis, calls = freshness._client(), []
+
+        def down(*args, **kwargs):
+            calls.append(args[0] if args else "")
+            raise ConnectionError("Redis is not answering")
+
+        for name in ("evalsha", "mget", "get", "pipeline"):
+            monkeypatch.setattr(redis, name, down)
+        return calls
+
+    return hang
+
+
 def comparable_headers(response) -> dict:
     """A response's headers but those that differ on every answer (Date, X-Request-ID)."""
     return {name: value for name, value in response.items() if name not in ("Date", "X-Request-ID")}

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from sessions_app import freshness, session_reads
+from sessions_app import session_reads
 from sessions_app.api.views import SessionViewSet
 
 from ..conftest import api_client, comparable_headers, web_client
@@ -101,21 +101,13 @@ def test_other_readers_and_refusals_reach_the_view(three, alice, view_calls):
     assert client.get(PATH, HTTP_ACCEPT="text/html").status_code == 200 and len(view_calls) == reached + 3
 
 
-def test_with_redis_not_answering_the_request_asks_it_once(three, alice, view_calls, monkeypatch):
+def test_with_redis_not_answering_the_request_asks_it_once(three, alice, view_calls, redis_hanging):
     """A Redis that hangs costs each command its timeout: after the early answer's one failed call, the view
     reads the database without asking Redis again."""
     client = api_client(alice)
     before = kept(client).json()
     client.get(PATH)  # learnt again
-    redis = freshness._client()
-    calls = []
-
-    def down(*args, **kwargs):
-        calls.append(args[0] if args else "")
-        raise ConnectionError("Redis is not answering")
-
-    for name in ("evalsha", "mget", "get", "pipeline"):
-        monkeypatch.setattr(redis, name, down)
+    calls = redis_hanging()
     reached = len(view_calls)
     response = client.get(PATH)
     assert response.status_code == 200 and response.json() == before and len(view_calls) == reached + 1

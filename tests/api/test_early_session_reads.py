@@ -172,23 +172,13 @@ def test_a_logged_out_cookie_gets_the_views_403(session, alice, view_calls):
     assert response.status_code == 401 and view_calls[-1] == path
 
 
-def test_with_redis_not_answering_a_read_asks_it_once(session, alice, view_calls, monkeypatch):
+def test_with_redis_not_answering_a_read_asks_it_once(session, alice, view_calls, redis_hanging):
     """A Redis that hangs costs each command its timeout: the early answer gives up after its one call, and
     the view then reads the database without asking Redis again (session_reads.EarlyRead.handover)."""
-    from sessions_app import freshness
-
     client = api_client(alice)
     path = f"/api/sessions/{session.pk}/"
     before = warm(client, path)
-    redis = freshness._client()
-    calls = []
-
-    def down(*args, **kwargs):
-        calls.append(args[0] if args else "")
-        raise ConnectionError("Redis is not answering")
-
-    for name in ("evalsha", "mget", "get", "pipeline"):
-        monkeypatch.setattr(redis, name, down)
+    calls = redis_hanging()
     response = client.get(path, HTTP_IF_NONE_MATCH=before["ETag"])
     assert response.status_code == 304 and view_calls[-1] == path
     assert len(calls) == 1  # the early answer's prefetch; not the view's prefetch, user or session lookup
