@@ -277,10 +277,13 @@ def prefetch(*, session_id=None, also=(), copies_only: bool = False):
     caller never changes what it gets, the objects may be those already
     unpickled from the same bytes (``_unpickled``).
 
-    Without ``session_id`` nothing is fetched ahead: the block only sets
-    ``copies_only``. Inside a block (and a block inside it), once one Redis
-    call has failed no lookup asks Redis again (``prefetch_failed()``).
+    Without ``session_id`` nothing is fetched ahead (``also`` included): the
+    block only sets ``copies_only``. Inside a block (and a block inside it),
+    once one Redis call has failed no lookup asks Redis again
+    (``prefetch_failed()``).
     """
+    if also and session_id is None:
+        raise TypeError("prefetch fetches the keys in `also` only with a session's lookup")
     found, extra = {}, {}
     if _prefetched.get() is _REDIS_DOWN:
         found = _REDIS_DOWN
