@@ -19,7 +19,12 @@ Django's handler (wingman/wsgi.py), answers these itself:
   ``auth.get_user`` (the session's password hash is checked as always);
 - a page of the API's list, ``GET /api/sessions/?...`` with a bearer token
   and no cookie: the JSON the list view keeps in Redis for that reader and
-  that address (freshness.lookup_list), while it is current.
+  that address (freshness.lookup_list), while it is current;
+- the caller's statistics, ``GET /api/me/stats/`` with a bearer token, no
+  cookie and no query string: built from the caller's current copy (the
+  counters on the profile) by the view's own function
+  (serializers.stats_of) and rendered by DRF's JSONRenderer, as the view
+  does.
 
 What the middleware above the view does to a request, these answers get
 too, from the same code: the request id and the log line
@@ -63,8 +68,10 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
 
 from . import freshness, rules, selectors
+from .api.serializers import stats_of
 from .conditional import etag_matches, panel_etag, participant_view
 from .lru import Lru
 from .observability import REQUEST_ID_HEADER, incoming_request_id, log_request, request_id_var
@@ -78,7 +85,8 @@ rendered = Lru(RENDERED_SESSIONS_KEPT)  # (ETag, media type) -> the JSON bytes o
 JSON_ACCEPTS = ("", "*/*", "application/json")
 # route name -> (the path's keyword for the session id, how to answer early)
 ROUTES = {"api:session-detail": ("pk", "api"), "api:legacy-session": ("session_id", "api"),
-          "session_detail": ("session_id", "panel"), "api:session-list": (None, "list")}
+          "session_detail": ("session_id", "panel"), "api:session-list": (None, "list"),
+          "api:me-stats": (None, "stats")}
 _routes = Lru(2_000)  # path -> (route name, session id), or () for a path that is no session read
 # (route name, kind) -> {(status, https): the headers Django sent with such an answer}, as (name, value)
 # pairs in its order, the value None where each answer has its own (ETag, Content-Length, X-Request-ID)
@@ -179,6 +187,8 @@ class EarlyRead:
             return None
         if kind[0] == "list":
             answer = self._page_of_list(learnt.get((200, secure)))
+        elif kind[0] == "stats":
+            answer = self._stats(learnt.get((200, secure)))
         else:
             answer = self._session(learnt, secure)
         if answer is None:
@@ -240,6 +250,18 @@ class EarlyRead:
             return None
         return 200, headers, found.value, user
 
+    def _stats(self, headers: list | None) -> tuple | None:
+        """(status, headers, body, user) of the caller's statistics, from the caller's current copy; None:
+        Django answers."""
+        if headers is None:
+            return None
+        with freshness.prefetch(copies_only=True):  # the reader from its copy only, as for a session
+            user = _reader(self.request, self.kind)
+            self.redis_failed = freshness.prefetch_failed()
+        if user is None:
+            return None
+        return 200, headers, JSONRenderer().render(stats_of(user), _header(headers, "content-type")), user
+
     def handover(self):
         """The block Django answers this request in: one whose lookups do not ask Redis if it failed here
         (a Redis that hangs then costs the request one timeout, not one per lookup)."""
@@ -248,8 +270,9 @@ class EarlyRead:
     def learn(self, status: int, headers: list) -> None:
         """Keep the headers of Django's answer to this request, for the early answers of the same kind."""
         names = {name.lower() for name, _ in headers}
-        if status not in (200, 304) or "set-cookie" in names or ("etag" not in names and self.kind[0] != "list"):
-            return  # (a page of the list has no ETag)
+        if status not in (200, 304) or "set-cookie" in names or ("etag" not in names
+                                                                  and self.kind[0] not in ("list", "stats")):
+            return  # (a page of the list and the statistics have no ETag)
         if any("'nonce-" in value for name, value in headers if name.lower().startswith("content-security-policy")):
             return  # a nonce belongs to one answer
         _answered.setdefault((self.name, self.kind), {})[(status, self.request.is_secure())] = [
@@ -259,18 +282,18 @@ class EarlyRead:
 
 def _kind(environ: dict) -> tuple | None:
     """What may be answered early: ("api", Accept, "bearer" or "cookie"), ("panel",), ("list", Accept,
-    "bearer"); else None."""
+    "bearer"), ("stats", Accept, "bearer"); else None."""
     if environ.get("REQUEST_METHOD") != "GET":
         return None
     if environ.get("CONTENT_LENGTH", "0") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ:
         return None  # a body: Django's body checks (request_body.py) answer it
     path = environ.get("PATH_INFO", "")
-    if path == "/api/sessions/":  # a page of the list (its query picks the page): for a bearer token
-        bearer = environ.get("HTTP_AUTHORIZATION") and not environ.get("HTTP_COOKIE")
-        accept = environ.get("HTTP_ACCEPT", "")
-        return ("list", accept, "bearer") if bearer and accept in JSON_ACCEPTS else None
+    if path == "/api/sessions/":  # a page of the list (its query picks the page)
+        return _for_bearer("list", environ)
     if environ.get("QUERY_STRING"):
         return None
+    if path == "/api/me/stats/":
+        return _for_bearer("stats", environ)
     if path.startswith("/api/session"):
         accept = environ.get("HTTP_ACCEPT", "")
         if accept not in JSON_ACCEPTS:
@@ -281,6 +304,14 @@ def _kind(environ: dict) -> tuple | None:
         return ("api", accept, "cookie") if environ.get("HTTP_COOKIE") else None
     if path.startswith("/sessions/") and environ.get("HTTP_HX_REQUEST") == "true":
         return ("panel",) if environ.get("HTTP_COOKIE") else None
+    return None
+
+
+def _for_bearer(name: str, environ: dict) -> tuple | None:
+    """(name, Accept, "bearer") for a bearer token without a cookie and an Accept that picks JSON; else None."""
+    accept = environ.get("HTTP_ACCEPT", "")
+    if environ.get("HTTP_AUTHORIZATION") and not environ.get("HTTP_COOKIE") and accept in JSON_ACCEPTS:
+        return (name, accept, "bearer")
     return None
 
 

@@ -416,6 +416,20 @@ def redis_hanging(monkeypatch):
     return hang
 
 
+def requests_reaching(monkeypatch, view_class) -> list:
+    """The paths of the requests that reach ``view_class`` (DRF's dispatch) from now on: for the tests of the
+    answers given before the view (sessions_app/session_reads.py)."""
+    calls = []
+    original = view_class.dispatch
+
+    def counting(self, request, *args, **kwargs):
+        calls.append(request.get_full_path())
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(view_class, "dispatch", counting)
+    return calls
+
+
 def comparable_headers(response) -> dict:
     """A response's headers but those that differ on every answer (Date, X-Request-ID)."""
     return {name: value for name, value in response.items() if name not in ("Date", "X-Request-ID")}

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from .. import rules
+from .. import rules, selectors
 from ..models import Difficulty, DisputeStatus, SessionStatus, WingmanSession
 from ..selectors import display_name, reliability_of
 
@@ -436,6 +436,12 @@ class StatsSerializer(PlainRepresentation, serializers.Serializer):
     average_duration_seconds = serializers.IntegerField()
     reputation = serializers.IntegerField()
     weekly_streak = serializers.IntegerField()
+
+
+def stats_of(user) -> dict:
+    """The user's statistics as the API shows them: MeViewSet.stats, and its early answer
+    (sessions_app/session_reads.py)."""
+    return StatsSerializer(selectors.user_stats(user=user)).data
 
 
 class ProblemSerializer(serializers.Serializer):

@@ -57,6 +57,7 @@ from .serializers import (
     SessionSerializer,
     SessionSummarySerializer,
     StatsSerializer,
+    stats_of,
 )
 
 
@@ -467,7 +468,7 @@ class MeViewSet(ApiViewMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="The caller's statistics", responses={200: StatsSerializer})
     def stats(self, request):
-        return Response(StatsSerializer(selectors.user_stats(user=request.user)).data)
+        return Response(stats_of(request.user))
 
     @extend_schema(
         summary="Close the caller's account (with the password): anonymised, signed out everywhere, open "

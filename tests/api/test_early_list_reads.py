@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from sessions_app import session_reads
 from sessions_app.api.views import SessionViewSet
 
-from ..conftest import api_client, comparable_headers, web_client
+from ..conftest import api_client, comparable_headers, requests_reaching, web_client
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("early_reads")]
@@ -23,16 +23,8 @@ PATH = "/api/sessions/?limit=2"
 
 @pytest.fixture
 def view_calls(monkeypatch):
-    """How many requests reached the view (DRF's dispatch)."""
-    calls = []
-    original = SessionViewSet.dispatch
-
-    def counting(self, request, *args, **kwargs):
-        calls.append(request.get_full_path())
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(SessionViewSet, "dispatch", counting)
-    return calls
+    """The requests that reached the view."""
+    return requests_reaching(monkeypatch, SessionViewSet)
 
 
 @pytest.fixture

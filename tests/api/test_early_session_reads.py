@@ -13,23 +13,15 @@ from sessions_app import services, session_reads
 from sessions_app.api.views import SessionViewSet
 from sessions_app.models import WingmanSession
 
-from ..conftest import api_client, comparable_headers, web_client
+from ..conftest import api_client, comparable_headers, requests_reaching, web_client
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("early_reads")]
 
 @pytest.fixture
 def view_calls(monkeypatch):
-    """How many requests reached the view (DRF's dispatch)."""
-    calls = []
-    original = SessionViewSet.dispatch
-
-    def counting(self, request, *args, **kwargs):
-        calls.append(request.path)
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(SessionViewSet, "dispatch", counting)
-    return calls
+    """The requests that reached the view."""
+    return requests_reaching(monkeypatch, SessionViewSet)
 
 
 def warm(client, path: str):
