@@ -240,12 +240,8 @@ class EarlyRead:
         (freshness.lookup_list); None: Django answers."""
         if headers is None:
             return None
-        with freshness.prefetch(copies_only=True):  # the reader from its copy only, as for a session
-            user = _reader(self.request, self.kind)
-            media_type = _header(headers, "content-type")
-            found = None if user is None else freshness.lookup_list(
-                user.pk, freshness.list_variant(media_type, self.request.build_absolute_uri()))
-            self.redis_failed = freshness.prefetch_failed()
+        variant = freshness.list_variant(_header(headers, "content-type"), self.request.build_absolute_uri())
+        user, found = self._from_copies(lambda user: freshness.lookup_list(user.pk, variant))
         if found is None or found.value is None:
             return None
         return 200, headers, found.value, user
@@ -255,12 +251,19 @@ class EarlyRead:
         Django answers."""
         if headers is None:
             return None
-        with freshness.prefetch(copies_only=True):  # the reader from its copy only, as for a session
-            user = _reader(self.request, self.kind)
-            self.redis_failed = freshness.prefetch_failed()
+        user, _ = self._from_copies()
         if user is None:
             return None
         return 200, headers, JSONRenderer().render(stats_of(user), _header(headers, "content-type")), user
+
+    def _from_copies(self, read=None) -> tuple:
+        """(the caller, ``read(caller)``) from Redis copies only, as for a session: (None, None) when the caller
+        has no current copy or is refused. Notes whether Redis failed, for ``handover``."""
+        with freshness.prefetch(copies_only=True):
+            user = _reader(self.request, self.kind)
+            found = None if user is None or read is None else read(user)
+            self.redis_failed = freshness.prefetch_failed()
+        return user, found
 
     def handover(self):
         """The block Django answers this request in: one whose lookups do not ask Redis if it failed here
