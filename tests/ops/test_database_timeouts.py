@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRINT_OPTIONS = ("import json; from django.conf import settings; "
                  "print(json.dumps(settings.DATABASES['default']['OPTIONS']))")
 URL = "postgres://wingman@127.0.0.1:5432/wingman"
+PREPARED = {"server_side_binding": True, "prepare_threshold": 5}  # tests/ops/test_prepared_statements.py
 
 
 def options_in(argv: list[str], **env) -> dict:
@@ -37,17 +38,19 @@ def options_in(argv: list[str], **env) -> dict:
 
 def test_it_gives_a_web_process_the_timeouts_as_connection_options():
     options = options_in(["-c", f"import wingman.wsgi; {PRINT_OPTIONS}"])
-    assert options == {"options": "-c lock_timeout=2000 -c statement_timeout=5000", "connect_timeout": 3}
+    assert options == {"options": "-c lock_timeout=2000 -c statement_timeout=5000", "connect_timeout": 3,
+                       **PREPARED}
 
 
 def test_it_reads_the_timeouts_from_the_environment_and_lets_the_url_win():
     options = options_in(["-c", f"import wingman.wsgi; {PRINT_OPTIONS}"], DB_LOCK_TIMEOUT_MS="700",
                          DB_STATEMENT_TIMEOUT_MS="900", DATABASE_URL=URL + "?connect_timeout=9")
-    assert options == {"options": "-c lock_timeout=700 -c statement_timeout=900", "connect_timeout": 9}
+    assert options == {"options": "-c lock_timeout=700 -c statement_timeout=900", "connect_timeout": 9,
+                       **PREPARED}
 
 
 def test_it_leaves_management_commands_the_server_defaults():
-    assert options_in(["manage.py", "shell", "-c", PRINT_OPTIONS]) == {}
+    assert options_in(["manage.py", "shell", "-c", PRINT_OPTIONS]) == PREPARED
 
 
 def test_it_gives_sqlite_no_postgres_options():
