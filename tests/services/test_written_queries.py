@@ -1,15 +1,18 @@
-"""Two queries of every service's write (services/_base.py): the session lock and the participants' profiles.
-On PostgreSQL they are written once per process from the models' column lists, and must load what the ORM's
-queries load (and the lock must lock the row)."""
+"""The queries of every service's write (services/_base.py): the session lock, the participants' profiles,
+the session's UPDATE and the audit event's INSERT. On PostgreSQL they are written once per process from the
+models' column lists, and must load and write what the ORM's queries do (the lock must lock the row; the
+writes send the same signals, which stop the Redis copies)."""
 
 import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
 
 from sessions_app.errors import NotFound
-from sessions_app.models import UserProfile
+from sessions_app.models import SessionEvent, UserProfile, WingmanSession
 from sessions_app.services import _base
 from tests.conftest import on_postgres, require_or_skip
 
@@ -91,3 +94,58 @@ def test_the_profiles_are_those_the_orm_loads(postgres, session, alice, bob, car
     assert set(written) == set(by_orm) and 987654 not in written
     assert all(values(written[pk]) == values(by_orm[pk]) and not written[pk]._state.adding for pk in written)
     assert written[alice.pk].reputation == 17
+
+
+@pytest.fixture
+def saves():
+    """(signal, model name, update_fields, created) of every pre_save and post_save sent meanwhile."""
+    seen = []
+
+    def pre(sender, instance, update_fields=None, **kwargs):
+        seen.append(("pre", sender.__name__, update_fields, instance._state.adding))
+
+    def post(sender, instance, created, update_fields=None, **kwargs):
+        seen.append(("post", sender.__name__, update_fields, created))
+
+    pre_save.connect(pre, dispatch_uid="test-written-pre")
+    post_save.connect(post, dispatch_uid="test-written-post")
+    yield seen
+    pre_save.disconnect(dispatch_uid="test-written-pre")
+    post_save.disconnect(dispatch_uid="test-written-post")
+
+
+def test_the_update_writes_what_the_orms_save_writes(postgres, session, saves, django_assert_num_queries):
+    before = timezone.now()
+    with transaction.atomic():
+        locked = _base._lock_session(session.pk)
+        locked.notes, locked.venue_name = "a<b and c>d", "The Crown"
+        with django_assert_num_queries(2) as captured:  # and the profiles, for the answer
+            _base._save(locked)
+    sql = captured.captured_queries[0]["sql"]
+    assert sql.startswith('UPDATE "wingman_sessions" SET') and '"status"' not in sql  # only what changed
+    stored = WingmanSession.objects.get(pk=session.pk)
+    assert (stored.notes, stored.venue_name, stored.version) == ("a<b and c>d", "The Crown", session.version + 1)
+    assert stored.updated_at == locked.updated_at and stored.updated_at >= before  # auto_now, as save() sets it
+    assert values(stored) == values(locked)
+    fields = frozenset({"notes", "venue_name", "version", "updated_at"})
+    assert saves == [("pre", "WingmanSession", fields, False), ("post", "WingmanSession", fields, False)]
+
+
+def test_the_update_refuses_a_row_that_is_gone(postgres, session):
+    ghost = WingmanSession.objects.get(pk=session.pk)
+    ghost.pk = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(Exception, match="did not affect any rows"), transaction.atomic():
+        _base._WRITTEN.update(ghost, ["notes"])
+
+
+def test_the_insert_writes_what_the_orms_create_writes(postgres, session, alice, saves, django_assert_num_queries):
+    before = timezone.now()
+    with django_assert_num_queries(1) as captured:
+        event = _base._event(session, alice, "notes_updated", length=3, text="<3 \u00e9")
+    assert captured.captured_queries[0]["sql"].startswith('INSERT INTO "session_events"')
+    assert event.pk and not event._state.adding and event._state.db == "default"
+    stored = SessionEvent.objects.get(pk=event.pk)
+    assert values(stored) == values(event)
+    assert (stored.session_id, stored.actor_id, stored.kind) == (session.pk, alice.pk, "notes_updated")
+    assert stored.data == {"length": 3, "text": "<3 \u00e9"} and stored.created_at >= before
+    assert saves == [("pre", "SessionEvent", None, True), ("post", "SessionEvent", None, True)]
