@@ -438,7 +438,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=NOTIFICATIONS_SWEEP_SECONDS),
         # A sweep not started within one interval is dropped: the next one does the same work.
         "options": {"expires": NOTIFICATIONS_SWEEP_SECONDS},
-    }
+    },
+    # Idempotency-Key records are kept 24 hours; the hourly sweep keeps the table at about one day of them.
+    "purge-idempotency-records": {
+        "task": "sessions.purge_idempotency_records",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3600},
+    },
 }
 CELERY_TASK_IGNORE_RESULT = True
 # The queue beat sends sweeps to and workers read (tests use one of their own).

@@ -4,7 +4,10 @@ The record is inserted first, in the same transaction as the work, so the
 unique (user, key) constraint makes a concurrent repeat wait for the first
 request and then replay its answer instead of doing the work twice. A
 server error rolls the record back with the work, so the client may retry.
-Keys older than 24 hours are forgotten.
+Keys older than 24 hours are forgotten: a keyed request first deletes its
+user's expired records, and ``expired_records_purge`` (the hourly Celery
+task, or ``manage.py purge_idempotency_records``) deletes everyone's, so
+the table holds about one day of keyed mutations.
 
 Closing the account (DELETE /api/me/) is idempotent too, although a repeat
 cannot sign in any more: ``erased_account_replay`` answers it from the
@@ -34,6 +37,21 @@ from ..models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 KEY_LIFETIME = timedelta(hours=24)
 REPLAYED_HEADERS = ("ETag", "Location", "Cache-Control")
+
+
+def expired_records_purge(*, now=None, batch: int = 5_000) -> int:
+    """Delete every record older than KEY_LIFETIME, oldest first, ``batch`` rows per statement (each its own
+    short transaction); how many were deleted. Safe to run often and concurrently: two sweeps only share
+    the work."""
+    cutoff = (now or timezone.now()) - KEY_LIFETIME
+    deleted = 0
+    while True:
+        oldest = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff).order_by("created_at")
+                      .values_list("pk", flat=True)[:batch])
+        if oldest:
+            deleted += IdempotencyRecord.objects.filter(pk__in=oldest, created_at__lt=cutoff).delete()[0]
+        if len(oldest) < batch:
+            return deleted
 
 
 def _check_key(key: str) -> str:

@@ -1,0 +1,104 @@
+"""purge_idempotency_records (and the hourly Celery task): Idempotency-Key records older than 24 hours go, of
+every user, in batches; younger ones stay and still replay."""
+
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from sessions_app.api.idempotency import expired_records_purge
+from sessions_app.models import IdempotencyRecord
+from sessions_app.tasks import purge_idempotency_records
+from tests.conftest import on_postgres, require_or_skip
+from wingman.celery import app
+
+
+def records(user, *ages_in_hours: float) -> list[IdempotencyRecord]:
+    made = []
+    for number, hours in enumerate(ages_in_hours):
+        record = IdempotencyRecord.objects.create(user=user, key=f"{user.pk}-{number}-{hours}", method="POST",
+                                                  path="/api/sessions/x/confirm/", request_hash="h")
+        IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(hours=hours))
+        made.append(record)
+    return made
+
+
+def left() -> set[str]:
+    return set(IdempotencyRecord.objects.values_list("key", flat=True))
+
+
+def purge() -> str:
+    out = StringIO()
+    call_command("purge_idempotency_records", stdout=out)
+    return out.getvalue().strip()
+
+
+def test_it_deletes_every_users_expired_records_and_keeps_the_rest(alice, bob):
+    records(alice, 25, 24.1, 23.9, 1)
+    records(bob, 72, 0)
+    assert purge() == "Deleted 3 idempotency record(s) older than 24 hours."
+    assert left() == {f"{alice.pk}-2-23.9", f"{alice.pk}-3-1", f"{bob.pk}-1-0"}
+
+
+def test_running_it_again_deletes_nothing(alice, unchanged):
+    records(alice, 30, 2)
+    purge()
+    with unchanged():
+        assert purge() == "Deleted 0 idempotency record(s) older than 24 hours."
+
+
+def test_it_works_through_more_records_than_one_batch(alice, bob, django_assert_max_num_queries):
+    records(alice, *[25 + n for n in range(5)], 3)
+    records(bob, 48, 49)
+    with django_assert_max_num_queries(8):  # 4 batches of at most 2: a select and a delete each
+        assert expired_records_purge(batch=2) == 7
+    assert left() == {f"{alice.pk}-5-3"}
+
+
+def test_it_measures_age_from_the_time_it_is_given(alice):
+    records(alice, 10, 2)
+    assert expired_records_purge(now=timezone.now() + timedelta(hours=20)) == 1
+    assert left() == {f"{alice.pk}-1-2"}
+
+
+def test_the_celery_task_purges_and_the_beat_schedule_runs_it_hourly(alice):
+    records(alice, 25, 1)
+    registered = app.tasks["sessions.purge_idempotency_records"]  # what a worker runs for beat's message
+    assert registered.run is purge_idempotency_records.run
+    entry = next(entry for entry in settings.CELERY_BEAT_SCHEDULE.values()
+                 if entry["task"] == "sessions.purge_idempotency_records")
+    assert entry["schedule"] == timedelta(hours=1)
+    assert registered() == "1"
+    assert left() == {f"{alice.pk}-1-1"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweeps_at_once_share_the_work(alice, bob):
+    require_or_skip(on_postgres(), "concurrent sweeps need PostgreSQL", "WINGMAN_REQUIRE_POSTGRES")
+    records(alice, *[25 + n for n in range(40)], 1)
+    records(bob, *[30 + n for n in range(40)])
+    counts, errors, start = [], [], threading.Barrier(2)
+
+    def sweep():
+        try:
+            start.wait(5)
+            counts.append(expired_records_purge(batch=7))
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sum(counts) == 80
+    assert left() == {f"{alice.pk}-40-1"}
