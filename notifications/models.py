@@ -37,6 +37,10 @@ class Status(models.TextChoices):
     UNKNOWN = "unknown", "Unknown (may have reached the mail server)"
 
 
+# A delivery still to come or under way; every other status is final.
+UNFINISHED = (Status.PENDING, Status.SENDING)
+
+
 class Notification(models.Model):
     """What to tell whom, and when. The e-mail channel is at most once: a row is
     claimed (pending -> sending, with a lease and a claim token) and committed
@@ -88,6 +92,9 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-shown_at"], name="notification_inbox",
                          condition=models.Q(shown_at__isnull=False)),
             models.Index(fields=["session", "status"], name="notification_session"),
+            # The daily purge of old ones, oldest first (notifications_purge_old).
+            models.Index(fields=["due_at"], name="notification_finished",
+                         condition=~models.Q(status__in=UNFINISHED)),
         ]
 
     def __str__(self) -> str:

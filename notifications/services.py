@@ -41,9 +41,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sessions_app import rules
+from sessions_app.batches import delete_oldest_in_batches
 from sessions_app.models import OPEN_STATUSES, Block, SessionStatus, WingmanSession, buddy_of
 
-from .models import CalendarToken, Kind, Notification, Preference, Status
+from .models import UNFINISHED, CalendarToken, Kind, Notification, Preference, Status
 
 logger = logging.getLogger(__name__)
 
@@ -479,6 +480,19 @@ def notifications_deliver_due(*, now: datetime | None = None) -> SweepReport:
         for notification_id in ids:
             report.outcomes[notification_deliver(notification_id=notification_id, now=now)] += 1
         last_id = ids[-1]
+
+
+# --- retention --------------------------------------------------------------------------------
+
+def notifications_purge_old(*, now: datetime | None = None, batch: int = 5_000) -> int:
+    """Delete the notifications that were due more than NOTIFICATIONS_KEEP_DAYS ago and are done with: no
+    delivery pending or under way, and read in the inbox or never shown there (an unread one stays, since
+    the unread count counts it). Oldest first, ``batch`` rows per statement, each its own short transaction;
+    how many went. Safe to run often and concurrently."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
+    done_with = (Notification.objects.filter(due_at__lt=cutoff).exclude(status__in=UNFINISHED)
+                 .filter(Q(shown_at__isnull=True) | Q(read_at__isnull=False)))
+    return delete_oldest_in_batches(done_with, oldest_first="due_at", batch=batch)
 
 
 # --- reading and preferences ------------------------------------------------------------------

@@ -8,6 +8,7 @@ import functools
 import importlib
 import os
 import re
+import threading
 import uuid
 from datetime import timedelta
 
@@ -360,6 +361,31 @@ def bob_api(bob):
 @pytest.fixture
 def carol_api(carol):
     return api_client(carol)
+
+
+def at_once(call, times: int, *, timeout: float = 30) -> list:
+    """What ``call()`` returned in each of ``times`` threads released together (each on a database connection
+    of its own, closed after), in the order they finished; the first error any of them raised, raised."""
+    barrier, results, errors = threading.Barrier(times), [], []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(call())
+        except BaseException as error:  # noqa: BLE001 (raised below, in the test's thread)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if errors:
+        raise errors[0]
+    assert len(results) == times, f"{times - len(results)} of {times} threads did not finish in {timeout} s"
+    return results
 
 
 def on_postgres() -> bool:

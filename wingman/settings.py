@@ -420,6 +420,9 @@ NOTIFICATIONS_RETRY_BACKOFF = [int(s) for s in env_list("NOTIFICATIONS_RETRY_BAC
 NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 600)
 NOTIFICATIONS_EVENT_TTL_DAYS = env_int("NOTIFICATIONS_EVENT_TTL_DAYS", 7)
 NOTIFICATIONS_BATCH = env_int("NOTIFICATIONS_BATCH", 200)
+# Notifications due longer ago than this, delivered (or given up) and read or never shown in the inbox, are
+# deleted by the daily purge (notifications.services.notifications_purge_old).
+NOTIFICATIONS_KEEP_DAYS = env_int("NOTIFICATIONS_KEEP_DAYS", 90)
 # How often the Celery beat schedule runs the sweep.
 NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 10)
 # Redis when REDIS_URL is set; otherwise a folder on this machine (one host only, see README).
@@ -438,6 +441,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=NOTIFICATIONS_SWEEP_SECONDS),
         # A sweep not started within one interval is dropped: the next one does the same work.
         "options": {"expires": NOTIFICATIONS_SWEEP_SECONDS},
+    },
+    "purge-notifications": {
+        "task": "notifications.purge_old",
+        "schedule": timedelta(days=1),
+        "options": {"expires": 3600},
     },
     # Idempotency-Key records are kept 24 hours; the hourly sweep keeps the table at about one day of them.
     "purge-idempotency-records": {

@@ -31,6 +31,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from ..batches import delete_oldest_in_batches
 from ..logins import http_request
 from ..models import IdempotencyRecord
 
@@ -40,18 +41,11 @@ REPLAYED_HEADERS = ("ETag", "Location", "Cache-Control")
 
 
 def expired_records_purge(*, now=None, batch: int = 5_000) -> int:
-    """Delete every record older than KEY_LIFETIME, oldest first, ``batch`` rows per statement (each its own
-    short transaction); how many were deleted. Safe to run often and concurrently: two sweeps only share
-    the work."""
+    """Delete every record older than KEY_LIFETIME, oldest first, in batches; how many went. Safe to run
+    often and concurrently."""
     cutoff = (now or timezone.now()) - KEY_LIFETIME
-    deleted = 0
-    while True:
-        oldest = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff).order_by("created_at")
-                      .values_list("pk", flat=True)[:batch])
-        if oldest:
-            deleted += IdempotencyRecord.objects.filter(pk__in=oldest, created_at__lt=cutoff).delete()[0]
-        if len(oldest) < batch:
-            return deleted
+    return delete_oldest_in_batches(IdempotencyRecord.objects.filter(created_at__lt=cutoff),
+                                    oldest_first="created_at", batch=batch)
 
 
 def _check_key(key: str) -> str:

@@ -1,14 +1,12 @@
 """Idempotency-Key: a repeat replays the first answer without doing the work again."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from sessions_app.models import IdempotencyRecord, SessionEvent, WingmanSession
-from tests.conftest import api_client, on_postgres, require_or_skip
+from tests.conftest import api_client, at_once, on_postgres, require_or_skip
 
 from .conftest import assert_problem
 
@@ -91,22 +89,8 @@ def test_it_does_the_work_once_when_repeats_race(alice, make_session, record_pro
     require_or_skip(on_postgres(), "concurrency tests need PostgreSQL (SQLite serialises every write)",
                     "WINGMAN_REQUIRE_POSTGRES")
     session = make_session(starts_in=-timedelta(minutes=20))
-    barrier = threading.Barrier(4)
-    answers: list = []
-
-    def send():
-        client = api_client(alice)
-        try:
-            barrier.wait(timeout=10)
-            answers.append(client.post(f"/api/sessions/{session.pk}/confirm/", HTTP_IDEMPOTENCY_KEY="race"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = at_once(  # each with a client of its own
+        lambda: api_client(alice).post(f"/api/sessions/{session.pk}/confirm/", HTTP_IDEMPOTENCY_KEY="race"), 4)
     assert [a.status_code for a in answers] == [200] * 4
     assert len({a.content for a in answers}) == 1
     assert sum(a.has_header("Idempotent-Replayed") for a in answers) == 3
