@@ -447,6 +447,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(days=1),
         "options": {"expires": 3600},
     },
+    "flush-expired-tokens": {
+        "task": "sessions.flush_expired_tokens",
+        "schedule": timedelta(days=1),
+        "options": {"expires": 3600},
+    },
     # Idempotency-Key records are kept 24 hours; the hourly sweep keeps the table at about one day of them.
     "purge-idempotency-records": {
         "task": "sessions.purge_idempotency_records",

@@ -1,5 +1,5 @@
 """purge_idempotency_records (and the hourly Celery task): Idempotency-Key records older than 24 hours go, of
-every user, in batches; younger ones stay and still replay."""
+every user, in batches; younger ones stay. And the daily task that flushes expired refresh tokens."""
 
 from datetime import timedelta
 from io import StringIO
@@ -8,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from sessions_app.api.idempotency import expired_records_purge
 from sessions_app.models import IdempotencyRecord
@@ -83,3 +85,16 @@ def test_two_sweeps_at_once_share_the_work(alice, bob):
     counts = at_once(lambda: expired_records_purge(batch=7), 2)
     assert sum(counts) == 80
     assert left() == {f"{alice.pk}-40-1"}
+
+
+def test_the_daily_task_flushes_expired_refresh_tokens(alice, bob):
+    expired, current = RefreshToken.for_user(alice), RefreshToken.for_user(bob)
+    expired.blacklist()
+    OutstandingToken.objects.filter(jti=expired["jti"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    app.loader.import_default_modules()
+    (entry,) = [entry for entry in settings.CELERY_BEAT_SCHEDULE.values()
+                if entry["task"] == "sessions.flush_expired_tokens"]
+    assert entry["schedule"] == timedelta(days=1)
+    app.tasks["sessions.flush_expired_tokens"]()
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [current["jti"]]
+    assert not BlacklistedToken.objects.exists()  # went with its token
