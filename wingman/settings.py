@@ -168,8 +168,8 @@ if DATABASE_URL:
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"] = with_prepared_statements(DATABASES["default"].get("OPTIONS", {}))
-    if WEB_PROCESS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"]["OPTIONS"] = with_web_timeouts(DATABASES["default"].get("OPTIONS", {}))
+        if WEB_PROCESS:
+            DATABASES["default"]["OPTIONS"] = with_web_timeouts(DATABASES["default"]["OPTIONS"])
 else:
     DATABASES = {
         "default": {

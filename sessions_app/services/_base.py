@@ -148,13 +148,10 @@ class _WrittenQueries:
         targets = [meta.get_field(name) for name in fields]
         signals.pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias, update_fields=names)
         values = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in targets]
-        key = (connection.alias, "update", model, tuple(field.column for field in targets))
-        sql = self._sql.get(key)
-        if sql is None:
-            name = connection.ops.quote_name
-            sql = self._sql[key] = (f"UPDATE {name(meta.db_table)} SET "  # noqa: S608 (names from the model)
-                                    + ", ".join(f"{name(field.column)} = %s" for field in targets)
-                                    + f" WHERE {name(meta.pk.column)} = %s")
+        sql = self._statement(connection, ("update", model, tuple(field.column for field in targets)), lambda name: (
+            f"UPDATE {name(meta.db_table)} SET "  # noqa: S608 (names from the model)
+            + ", ".join(f"{name(field.column)} = %s" for field in targets)
+            + f" WHERE {name(meta.pk.column)} = %s"))
         with connection.cursor() as cursor:
             cursor.execute(sql, [*values, meta.pk.get_db_prep_value(instance.pk, connection)])
             if cursor.rowcount != 1:
@@ -171,14 +168,11 @@ class _WrittenQueries:
         targets = [field for field in meta.concrete_fields if field is not meta.auto_field]
         signals.pre_save.send(sender=model, instance=instance, raw=False, using=connection.alias, update_fields=None)
         values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in targets]
-        key = (connection.alias, "insert", model)
-        sql = self._sql.get(key)
-        if sql is None:
-            name = connection.ops.quote_name
-            sql = self._sql[key] = (f"INSERT INTO {name(meta.db_table)} "  # noqa: S608 (names from the model)
-                                    f"({', '.join(name(field.column) for field in targets)}) "
-                                    f"VALUES ({', '.join(['%s'] * len(targets))}) "
-                                    f"RETURNING {name(meta.auto_field.column)}")
+        sql = self._statement(connection, ("insert", model), lambda name: (
+            f"INSERT INTO {name(meta.db_table)} "  # noqa: S608 (names from the model)
+            f"({', '.join(name(field.column) for field in targets)}) "
+            f"VALUES ({', '.join(['%s'] * len(targets))}) "
+            f"RETURNING {name(meta.auto_field.column)}"))
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             (instance.pk,) = cursor.fetchone()
@@ -186,19 +180,25 @@ class _WrittenQueries:
         signals.post_save.send(sender=model, instance=instance, created=True, update_fields=None, raw=False,
                                using=connection.alias)
 
+    def _statement(self, connection, what: tuple, write) -> str:
+        """The SQL of ``what`` on this connection's database, written by ``write(quote_name)`` the first time."""
+        key = (connection.alias, *what)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self._sql[key] = write(connection.ops.quote_name)
+        return sql
+
     def _run(self, what: str, parameter) -> list:
         connection = connections[router.db_for_write(WingmanSession)]
-        sql = self._sql.get((connection.alias, what))
-        if sql is None:
-            sql = self._sql[(connection.alias, what)] = self._write(connection, what)
+        sql = self._statement(connection, (what,), lambda name: self._write(name, what))
         with connection.cursor() as cursor:
             cursor.execute(sql, [parameter(connection)])
             return cursor.fetchall()
 
     @staticmethod
-    def _write(connection, what: str) -> str:
-        # Only quoted table and column names from the models' metadata go into the text; values are parameters.
-        name = connection.ops.quote_name
+    def _write(name, what: str) -> str:
+        # Only quoted table and column names (``name`` quotes them) from the models' metadata go into the text;
+        # values are parameters.
         sessions, users, profiles = WingmanSession._meta, get_user_model()._meta, UserProfile._meta
 
         def columns(alias, meta):
