@@ -1,9 +1,12 @@
-"""py-spy on a gunicorn worker of the product under load: a flame graph and a "where the time goes" summary.
+"""py-spy on a gunicorn worker under load: a flame graph and a "where the CPU goes" summary.
 
-py-spy samples one worker with idle frames included (--idle), because a
-thread waiting on a network round trip to PostgreSQL or Redis is exactly
-what we want to see. The summary counts only samples taken inside a request
-(below gthread's handle_request), grouped by what the frames belong to.
+py-spy samples one worker's threads while they are on the CPU (idle
+threads, waiting on a socket or for the GIL, are left out): under load this
+machine is CPU-bound (bench/cpu.py), so a request kind's throughput is made
+of its CPU, and waiting only shows that other threads have the CPU. Each
+sample counts once, in a place named by its frames; samples outside a
+request (gthread's loop: accepting, polling, handing connections to the
+threads) are a place of their own, because the floor pays for them too.
 """
 
 import subprocess
@@ -13,14 +16,15 @@ from pathlib import Path
 
 PY_SPY = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "py-spy"
 
-# Each sample inside a request goes to exactly one place, so the shares add up to 100%.
-# First, what a sample is part of, wherever the frame stands in its stack:
+# Each sample goes to exactly one place, so the shares add up to 100%. Inside a request, first what a sample
+# is part of, wherever the frame stands in its stack:
 WITHIN = [
     ("connection health check (`SELECT 1` round trip)", ("is_usable (django/db/backends/postgresql",)),
     ("the per-request log line (logging, JSON, write to stderr)", ("logging/__init__.py",)),
 ]
-# Otherwise the frame nearest the leaf that says where the time is spent:
-NEAREST = [
+# Then the frame nearest the leaf that belongs to one of these layers, so that Django's helpers called from a
+# template count as the template's time and a query run by a template as SQL:
+LAYERS = [
     ("SQL round trips (psycopg: send, wait, read)", ("psycopg/",)),
     ("Redis copy unpickling", ("django_redis/serializers",)),
     ("Redis round trips", ("redis/",)),
@@ -29,13 +33,21 @@ NEAREST = [
     ("DRF serializers and fields", ("rest_framework/serializers.py", "rest_framework/fields.py",
                                     "rest_framework/relations.py")),
     ("Django ORM (building SQL, making model instances)", ("django/db/",)),
-    ("Django templates", ("django/template/",)),
+    ("Django templates (with the tags and filters they call)", ("django/template/",)),
+]
+# Otherwise the nearest frame of our own code (with the Django helpers it calls), and last the frameworks
+# around it, which are on every request's stack:
+OURS = [
+    ("app code (sessions_app, notifications)", ("sessions_app/", "notifications/")),
+    ("the floor's view (bench/floor.py)", ("bench/floor.py",)),
+]
+FRAMEWORKS = [
     ("gunicorn (reading, parsing, writing the socket)", ("gunicorn/",)),
-    ("app code (sessions_app)", ("sessions_app/",)),
     ("DRF views, authentication, throttling", ("rest_framework/",)),
     ("Django request handling, middleware, URL routing", ("django/",)),
 ]
 OTHER = "other (standard library, imports)"
+OUTSIDE = "gunicorn's worker loop, outside requests (accepting, polling, handing over)"
 REQUEST_FRAME = "handle_request (gunicorn/workers/gthread.py"
 
 
@@ -59,8 +71,8 @@ def record(pid: int, seconds: int, outputs: dict[str, Path]) -> None:
     runs = []
     for fmt, output in outputs.items():
         log = output.with_suffix(".log")  # py-spy's progress lines; a file never fills up like a pipe
-        command = [str(PY_SPY), "record", "--pid", str(pid), "--idle", "--nonblocking", "--duration", str(seconds),
-                   "--rate", "100", "--format", fmt, "--output", str(output)]
+        command = [str(PY_SPY), "record", "--pid", str(pid), "--nonblocking", "--duration", str(seconds),
+                   "--rate", "200", "--format", fmt, "--output", str(output)]
         runs.append((subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("wb")), log))
     failures = []
     for run, log in runs:
@@ -80,26 +92,25 @@ def place_of(frames: list[str]) -> str:
     for label, needles in WITHIN:
         if any(needle in frame for frame in frames for needle in needles):
             return label
-    for frame in reversed(frames):
-        for label, needles in NEAREST:
-            if any(needle in frame for needle in needles):
-                return label
+    for places in (LAYERS, OURS, FRAMEWORKS):
+        for frame in reversed(frames):
+            for label, needles in places:
+                if any(needle in frame for needle in needles):
+                    return label
     return OTHER
 
 
 def summarise(raw: Path) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
-    """(request samples, share per place, top own-time frames) from py-spy's collapsed stacks."""
+    """(samples, share per place, top own-time frames) from py-spy's collapsed stacks."""
     places: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if REQUEST_FRAME not in stack:
-            continue
         count = int(count_text)
         frames = stack.split(";")
         total += count
-        places[place_of(frames)] += count
+        places[place_of(frames) if REQUEST_FRAME in stack else OUTSIDE] += count
         leaves[frames[-1]] += count
     if not total:
         return 0, [], []
@@ -109,9 +120,8 @@ def summarise(raw: Path) -> tuple[int, list[tuple[str, float]], list[tuple[str, 
 
 
 def markdown(title: str, samples: int, shares, top) -> str:
-    lines = [f"### {title}", "", f"{samples:,} samples inside requests of the busiest worker (idle frames "
-             "included: waiting on a socket or for the GIL counts).", "",
-             "| where the time goes | share of request time |", "|---|---:|"]
+    lines = [f"### {title}", "", f"{samples:,} samples of the busiest worker's threads while on the CPU.", "",
+             "| where the CPU goes | share |", "|---|---:|"]
     lines += [f"| {label} | {share:.0%} |" for label, share in shares]
     lines += ["", "Top frames by own time:", "", "| frame | share |", "|---|---:|"]
     lines += [f"| `{frame}` | {share:.1%} |" for frame, share in top]

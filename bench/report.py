@@ -1,8 +1,16 @@
 """Turning the bench's measurements into ratios to the floor, a Markdown table and a plot."""
 
+import os
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+# The issue's throughput targets (× the floor at 16 connections): the bench says which are met, and for
+# those that are not, how much CPU per request the target would allow (see cpu.py).
+TARGETS = {"healthz": 0.9, "get_jwt": 0.8, "get_jwt_304": 1.2, "page": 0.5, "poll_304": 1.2, "list": 0.5,
+           "list_light": 0.5, "stats": 0.5, "stats_light": 0.5, "notes": 0.3, "confirm": 0.3}
+TARGET_CONNECTIONS = 16
+CPU_PARTS = (("workers", "gunicorn workers"), ("postgresql", "PostgreSQL"), ("redis", "Redis"), ("wrk", "wrk"))
 
 
 @dataclass
@@ -17,6 +25,14 @@ class Measurement:
     requests: int
     non_2xx_3xx: int
     socket_errors: int
+    cpu_us: dict[str, float] = field(default_factory=dict)  # CPU per request by part (cpu.py); {}: not measured
+
+
+def busy_share(m: Measurement, cores: int | None = None) -> float | None:
+    """How busy the machine's CPUs were during the run (1.0: all of them, all the time)."""
+    if "machine" not in m.cpu_us:
+        return None
+    return m.cpu_us["machine"] * m.rps / 1e6 / (cores or os.cpu_count() or 1)
 
 
 def floor_of(measurements: list[Measurement], round_no: int, connections: int, floor_key: str) -> Measurement:
@@ -48,6 +64,20 @@ class Row:
     requests: int
     non_2xx_3xx: int
     socket_errors: int
+    cpu_us: dict[str, float] = field(default_factory=dict)  # medians over the rounds, by part
+    busy: float | None = None  # median share of the machine's CPUs busy during the runs
+
+
+def _medians(dicts: list[dict[str, float]]) -> dict[str, float]:
+    measured = [d for d in dicts if d]
+    if not measured:
+        return {}
+    return {part: statistics.median(d[part] for d in measured) for part in measured[0]}
+
+
+def _median_busy(runs: list[Measurement]) -> float | None:
+    shares = [share for share in map(busy_share, runs) if share is not None]
+    return statistics.median(shares) if shares else None
 
 
 def summarise(measurements: list[Measurement], floor_key: str) -> list[Row]:
@@ -71,6 +101,8 @@ def summarise(measurements: list[Measurement], floor_key: str) -> list[Row]:
                 p99_ms=statistics.median(m.p99_ms for m in runs), p99_ratio_median=statistics.median(p99_ratios),
                 requests=sum(m.requests for m in runs), non_2xx_3xx=sum(m.non_2xx_3xx for m in runs),
                 socket_errors=sum(m.socket_errors for m in runs),
+                cpu_us=_medians([m.cpu_us for m in runs]),
+                busy=_median_busy(runs),
             ))
     return rows
 
@@ -110,7 +142,45 @@ def markdown(rows: list[Row], labels: dict[str, str], counts: dict[str, dict], h
                 continue
             out.append(f"| {labels[key]} | {c} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p95_ms:.2f} | {r.p99_ms:.2f} "
                        f"| {r.p99_ratio_median:.2f} | {r.requests:,} | {r.non_2xx_3xx + r.socket_errors:,} |")
+    out += cpu_markdown(rows, labels, floor_key=keys[0])  # the floor runs first, so its rows come first
     return "\n".join(out) + "\n"
+
+
+def cpu_markdown(rows: list[Row], labels: dict[str, str], *, floor_key: str,
+                 connections: int = TARGET_CONNECTIONS) -> list[str]:
+    """Lines of two tables: the CPU one request costs the machine, by part; and each target against it."""
+    by = {r.key: r for r in rows if r.connections == connections and r.cpu_us}
+    if floor_key not in by:
+        return []
+    out = ["", f"CPU per request at {connections} connections, in µs (medians over the rounds; `bench/cpu.py`): "
+           "what the server's gunicorn processes, PostgreSQL, Redis and wrk used during the run, divided by the "
+           "requests wrk counted; \"rest\" is the machine's busy time that none of them accounts for. With the "
+           "machine's CPUs this busy, throughput is about the cores divided by the machine's CPU per request.", "",
+           "| request | machine | " + " | ".join(name for _, name in CPU_PARTS) + " | rest | CPUs busy |",
+           "|---|---:|" + "---:|" * len(CPU_PARTS) + "---:|---:|"]
+    for key, row in by.items():
+        parts = [row.cpu_us.get(part, 0.0) for part, _ in CPU_PARTS]
+        rest = row.cpu_us.get("machine", 0.0) - sum(parts)
+        busy = "" if row.busy is None else f"{row.busy:.0%}"
+        out.append(f"| {labels[key]} | {row.cpu_us.get('machine', 0.0):,.0f} | "
+                   + " | ".join(f"{value:,.0f}" for value in parts) + f" | {rest:,.0f} | {busy} |")
+    floor_cpu = by[floor_key].cpu_us.get("machine", 0.0)
+    out += ["", f"The targets at {connections} connections. \"Allowed\" is the machine CPU per request at which a "
+            f"request would run at the target's multiple of the floor (the floor's {floor_cpu:,.0f} µs divided "
+            "by the target), so \"cut\" is how much of its CPU per request a missed target would need gone.", "",
+            "| request | target | × floor now | met | machine CPU now, µs | allowed, µs | cut needed |",
+            "|---|---:|---:|---|---:|---:|---:|"]
+    for key, target in TARGETS.items():
+        row = by.get(key)
+        if row is None:
+            continue
+        met = row.rps_ratio_median >= target
+        now = row.cpu_us.get("machine", 0.0)
+        allowed = floor_cpu / target if target else 0.0
+        cut = "" if met or not now else f"{1 - allowed / now:.0%}"
+        out.append(f"| {labels[key]} | {target:g} | {row.rps_ratio_median:.2f} | {'yes' if met else '**no**'} | "
+                   f"{now:,.0f} | {allowed:,.0f} | {cut} |")
+    return out
 
 
 def plot(rows: list[Row], labels: dict[str, str], path: Path, title: str) -> None:
@@ -125,9 +195,9 @@ def plot(rows: list[Row], labels: dict[str, str], path: Path, title: str) -> Non
 
     keys = list(dict.fromkeys(r.key for r in rows))
     figure, axes = plt.subplots(1, 2, figsize=(14, 6.5), sharey=True)
-    for axis, field, name in ((axes[0], "p50_ms", "p50"), (axes[1], "p99_ms", "p99")):
+    for axis, figure_of, name in ((axes[0], "p50_ms", "p50"), (axes[1], "p99_ms", "p99")):
         for index, key in enumerate(keys):
-            points = sorted((r.connections, getattr(r, field)) for r in rows if r.key == key)
+            points = sorted((r.connections, getattr(r, figure_of)) for r in rows if r.key == key)
             style = ({"color": "black", "linewidth": 3} if index == 0
                      else {"color": plt.get_cmap("tab20")(index % 20), "linestyle": ("-", "--", ":")[index % 3]})
             label = labels[key].replace("`", "").replace("**", "")

@@ -12,7 +12,7 @@
    its own;
 3. counts round trips per request in a separate pass (bench/counting_wsgi.py);
 4. drives wrk, alternating floor and product, rounds x concurrency levels;
-5. profiles GET session (200 and 304) with py-spy;
+5. profiles the floor and the product's reads and writes with py-spy (PROFILED);
 6. writes bench/results/ (table, plot, profile, raw JSON), then stops the
    servers, deletes its Redis keys (SCAN of its prefix) and drops its database
    (unless --keep).
@@ -143,7 +143,7 @@ def main() -> int:
         while servers:
             servers.pop().stop()
         if not args.no_profile:
-            write_profiles(Path(args.results), profile_hot_path(plan, env, workdir, servers))
+            write_profiles(Path(args.results), profile_requests(plan, env, workdir, servers))
         say(f"done in {time.perf_counter() - started:.0f} s; results in {args.results}")
     finally:
         for server in servers:
@@ -166,7 +166,7 @@ def main() -> int:
 
 
 def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: list) -> dict:
-    from bench import load
+    from bench import cpu, load
     from bench import servers as gunicorn
     from bench.report import Measurement
 
@@ -193,11 +193,15 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
     say(f"servers up: product {product.url} ({len(rss_start['product'])} workers), floor {floor.url}")
 
     def one(server, kind, connections, seconds):
+        """wrk's result, and the CPU each part of the machine spent per request during the run (cpu.py)."""
+        pids = [server.process.pid, *server.worker_pids()]
+        before = cpu.snapshot(pids)
         result = load.run(server.url, kind, connections=connections, seconds=seconds, workdir=workdir)
+        used = cpu.per_request(before, cpu.snapshot(pids), result.requests)
         # wrk hangs up when its time is over, but the server still works off what was sent: wait until
         # it answers promptly again, so no run pays for the one before.
         settle(server.url + (plan.floor.path if server is floor else "/healthz"))
-        return result
+        return result, used
 
     say("warming up")
     # Every worker serves every kind before the figures count: at 64 connections for 2 s each, all five
@@ -218,11 +222,11 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
             for block in blocks:
                 sequence += [*block, plan.floor]
             for kind in sequence:
-                result = one(floor if kind.floor else product, kind, connections, args.seconds)
+                result, used = one(floor if kind.floor else product, kind, connections, args.seconds)
                 measurements.append(Measurement(
                     round=round_no, connections=connections, key=kind.key, rps=result.rps, p50_ms=result.p50_ms,
                     p95_ms=result.p95_ms, p99_ms=result.p99_ms, requests=result.requests,
-                    non_2xx_3xx=result.non_2xx_3xx, socket_errors=result.socket_errors))
+                    non_2xx_3xx=result.non_2xx_3xx, socket_errors=result.socket_errors, cpu_us=used))
             floor_rps = [m.rps for m in measurements
                          if m.round == round_no and m.connections == connections and m.key == plan.floor.key]
             say(f"round {round_no}, {connections} connections: floor {min(floor_rps):,.0f}–{max(floor_rps):,.0f} "
@@ -234,27 +238,37 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
             "rss_rounds": rss_rounds, "rss_end": rss_end}
 
 
-def profile_hot_path(plan, env: dict, workdir: Path, servers: list) -> list[dict]:
-    """py-spy on the busiest worker of a fresh product server while wrk sends GET session (200, then 304)."""
+# What py-spy samples, each at 16 connections on a server of its own: the floor, for comparison, and the
+# product's reads and writes whose targets are missed or close (README, "Benchmark").
+PROFILED = ("floor", "get_jwt", "get_jwt_304", "poll_304", "page", "notes", "confirm")
+
+
+def profile_requests(plan, env: dict, workdir: Path, servers: list) -> list[dict]:
+    """py-spy on the busiest worker while wrk sends one request kind at 16 connections, for each of PROFILED."""
     from bench import load, profile
     from bench import servers as gunicorn
 
-    # A server of its own without worker recycling, so the sampled worker lives through the recording.
-    profiled = gunicorn.start("profile", "wingman.wsgi", env, workdir, ready_path="/healthz",
-                              extra_env={"GUNICORN_MAX_REQUESTS": "0"})
-    servers.append(profiled)
+    # Servers of their own without worker recycling, so the sampled worker lives through the recording.
+    profiled = {
+        "product": gunicorn.start("profile", "wingman.wsgi", env, workdir, ready_path="/healthz",
+                                  extra_env={"GUNICORN_MAX_REQUESTS": "0"}),
+        "floor": gunicorn.start("profile-floor", "bench.floor_wsgi", env, workdir, ready_path=plan.floor.path,
+                                extra_env={"GUNICORN_MAX_REQUESTS": "0"}),
+    }
+    servers.extend(profiled.values())
     profiles = []
-    for key in ("get_jwt", "get_jwt_304"):
-        kind = plan.kind(key)
+    for key in PROFILED:
+        kind = plan.floor if key == plan.floor.key else plan.kind(key)
+        server = profiled["floor" if kind.floor else "product"]
         say(f"profiling {kind.label} with py-spy")
         runner = subprocess.Popen(
             [load.WRK, "-t", "2", "-c", "16", "-d", "600s", "-s", str(load.script(kind, workdir, 16)),
-             profiled.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             server.url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         svg = workdir / f"profile-{key}.svg"
         raw = workdir / f"profile-{key}.txt"
         try:
             time.sleep(2)  # past the first requests' lazy imports
-            profile.record(profile.busiest(profiled.worker_pids()), 8, {"flamegraph": svg, "raw": raw})
+            profile.record(profile.busiest(server.worker_pids()), 6, {"flamegraph": svg, "raw": raw})
         except RuntimeError as error:
             say(f"  {error}")
             continue
@@ -264,8 +278,9 @@ def profile_hot_path(plan, env: dict, workdir: Path, servers: list) -> list[dict
         samples, shares, top = profile.summarise(raw)
         profiles.append({"key": key, "label": kind.label, "svg": svg, "samples": samples, "shares": shares,
                          "top": top})
-    profiled.stop()
-    servers.remove(profiled)
+    for server in profiled.values():
+        server.stop()
+        servers.remove(server)
     return profiles
 
 

@@ -1,5 +1,9 @@
 """The bench's arithmetic: wrk's output read, each figure a ratio to the floor of its own round."""
 
+import os
+
+import pytest
+
 from bench import load, report
 
 
@@ -67,3 +71,30 @@ def test_a_readme_without_markers_is_left_alone(tmp_path):
     path.write_text("# App\n")
     assert not readme.show_latest(path, "| table |", "plot.png")
     assert path.read_text() == "# App\n"
+
+
+def test_the_cpu_tables_say_what_a_missed_target_would_allow():
+    def run(round_no, key, rps, machine):
+        m = measurement(round_no, key, rps, 4.0)
+        m.cpu_us = {"workers": machine * 0.6, "postgresql": machine * 0.1, "redis": machine * 0.05,
+                    "wrk": machine * 0.15, "machine": machine}
+        return m
+
+    runs = [run(1, "floor", 2000, 1000.0), run(1, "get_jwt_304", 1600, 1250.0), run(1, "notes", 200, 10_000.0),
+            run(1, "floor", 2000, 1000.0)]
+    rows = report.summarise(runs, "floor")
+    by = {row.key: row for row in rows}
+    assert by["notes"].cpu_us["machine"] == 10_000.0
+    assert by["floor"].busy == pytest.approx(2000 * 1000.0 / 1e6 / os.cpu_count())
+
+    table = report.markdown(rows, {"floor": "floor", "get_jwt_304": "GET → 304", "notes": "PATCH notes"}, {}, "#")
+    assert "| floor | 1,000 | 600 | 100 | 50 | 150 | 100 |" in table
+    # 1.2× the floor allows 1,000 / 1.2 µs per request: 1,250 µs needs a third of it gone.
+    assert "| GET → 304 | 1.2 | 0.80 | **no** | 1,250 | 833 | 33% |" in table
+    assert "| PATCH notes | 0.3 | 0.10 | **no** | 10,000 | 3,333 | 67% |" in table
+
+
+def test_without_cpu_figures_there_are_no_cpu_tables():
+    runs = [measurement(1, "floor", 1000, 4.0), measurement(1, "get_jwt", 900, 4.0)]
+    table = report.markdown(report.summarise(runs, "floor"), {"floor": "floor", "get_jwt": "GET"}, {}, "#")
+    assert "CPU per request" not in table and "allowed" not in table
