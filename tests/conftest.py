@@ -11,10 +11,12 @@ import re
 import threading
 import uuid
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.cache import CacheHandler
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.models import F
@@ -361,6 +363,13 @@ def bob_api(bob):
 @pytest.fixture
 def carol_api(carol):
     return api_client(carol)
+
+
+def command_output(name: str, *args) -> str:
+    """Run a management command as cron would and return what it printed."""
+    out = StringIO()
+    call_command(name, *args, stdout=out)
+    return out.getvalue()
 
 
 def at_once(call, times: int, *, timeout: float = 30) -> list:

@@ -1,18 +1,15 @@
 """close_stale_sessions: closes sessions left open 48 hours after their time and says how many."""
 
 from datetime import timedelta
-from io import StringIO
 
-from django.core.management import call_command
 from django.utils import timezone
 
 from sessions_app.models import SessionEvent, UserProfile, WingmanSession
+from tests.conftest import command_output
 
 
 def close() -> str:
-    out = StringIO()
-    call_command("close_stale_sessions", stdout=out)
-    return out.getvalue()
+    return command_output("close_stale_sessions")
 
 
 def test_it_closes_stale_sessions_and_reports_them(make_session, bob):

@@ -2,18 +2,16 @@
 every user, in batches; younger ones stay. And the daily task that flushes expired refresh tokens."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from sessions_app.api.idempotency import expired_records_purge
 from sessions_app.models import IdempotencyRecord
-from tests.conftest import at_once, on_postgres, require_or_skip
+from tests.conftest import at_once, command_output, on_postgres, require_or_skip
 from wingman.celery import app
 
 
@@ -32,9 +30,7 @@ def left() -> set[str]:
 
 
 def purge() -> str:
-    out = StringIO()
-    call_command("purge_idempotency_records", stdout=out)
-    return out.getvalue().strip()
+    return command_output("purge_idempotency_records").strip()
 
 
 def test_it_deletes_every_users_expired_records_and_keeps_the_rest(alice, bob):

@@ -1,18 +1,15 @@
 """rebuild_reputation: recounts the reputation counters from the ledger and reports drift."""
 
-from io import StringIO
 
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from sessions_app import services
 from sessions_app.models import UserProfile
+from tests.conftest import command_output
 
 
 def rebuild(*args) -> str:
-    out = StringIO()
-    call_command("rebuild_reputation", *args, stdout=out)
-    return out.getvalue()
+    return command_output("rebuild_reputation", *args)
 
 
 def counters(user) -> tuple:

@@ -3,11 +3,10 @@ keeps the passwords it finds unless told otherwise, and stays off production dat
 
 import re
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from sessions_app.models import (
     WingmanMatch,
     WingmanSession,
 )
-from tests.conftest import PASSWORD, snapshot_db, web_client
+from tests.conftest import PASSWORD, command_output, snapshot_db, web_client
 
 DEMO_USERS = ("alice", "bob", "carol", "dave")
 ALL_DEMO_USERS = (*DEMO_USERS, "mod")
@@ -33,9 +32,7 @@ def _debug_on(settings):
 
 
 def seed(*args) -> str:
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
+    return command_output("seed_demo", *args)
 
 
 def test_it_creates_the_demo_world(db):

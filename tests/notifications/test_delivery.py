@@ -15,14 +15,12 @@ from django.utils import timezone
 from notifications.models import Kind, Notification, Status
 from notifications.services import notifications_deliver_due
 from sessions_app import services
-from tests.conftest import on_postgres, require_or_skip
+from tests.conftest import command_output, on_postgres, require_or_skip
 from tests.services.test_concurrency import race
 
 
 def deliver(at=None) -> str:
-    out = StringIO()
-    call_command("deliver_notifications", *(["--now", at.isoformat(), "--force"] if at else []), stdout=out)
-    return out.getvalue()
+    return command_output("deliver_notifications", *(["--now", at.isoformat(), "--force"] if at else []))
 
 
 def test_it_delivers_a_due_mail_once(smtp, schedule, bob):

@@ -3,18 +3,16 @@ ago go once they are done with (no delivery pending or under way; read, or never
 ones stay, and with them the unread count."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.utils import timezone
 
 from notifications.models import Kind, Notification, Status
 from notifications.selectors import unread_count
 from notifications.services import notifications_purge_old
 from sessions_app.models import UserProfile
-from tests.conftest import at_once, on_postgres, require_or_skip
+from tests.conftest import at_once, command_output, on_postgres, require_or_skip
 from wingman.celery import app
 
 
@@ -32,9 +30,7 @@ def left() -> set[str]:
 
 
 def purge() -> str:
-    out = StringIO()
-    call_command("purge_notifications", stdout=out)
-    return out.getvalue().strip()
+    return command_output("purge_notifications").strip()
 
 
 def test_it_deletes_old_ones_done_with_and_keeps_the_rest(alice, bob):
