@@ -330,8 +330,10 @@ def connect_params() -> dict:
 class ConnectionKiller(threading.Thread):
     """Terminates the server's busy database connections (in a query or a transaction) until stopped.
 
-    Idle ones are left alone (the server would just reconnect on their next use), and each busy one
-    seen is killed with ``chance``, so however slow the machine, a retried request gets through.
+    Idle ones are left alone (the server would just reconnect on their next use). The dice are rolled
+    once per transaction (or statement outside one) seen busy, and it is killed with ``chance``: however
+    slow the machine, and however many looks a long transaction spans, each attempt of a retried request
+    gets through with ``1 - chance``.
     """
 
     # Every 20 ms: the writes are a few statements long now that reads come from Redis copies, and a
@@ -343,16 +345,20 @@ class ConnectionKiller(threading.Thread):
         self.stopped = threading.Event()
         self.killed = 0
         self.dice = random.Random(8)
+        self.rolled: set[tuple] = set()  # (backend pid, start of its transaction or statement) already decided
 
     def run(self) -> None:
         with psycopg.connect(**connect_params(), autocommit=True) as admin:
             while not self.stopped.is_set():
                 busy = admin.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s "
-                    "AND state <> 'idle' AND pid <> pg_backend_pid()",
+                    "SELECT pid, coalesce(xact_start, query_start) FROM pg_stat_activity WHERE datname = %s "
+                    "AND application_name = %s AND state <> 'idle' AND pid <> pg_backend_pid()",
                     [connection.settings_dict["NAME"], APP_NAME],
                 ).fetchall()
-                for (pid,) in busy:
+                for pid, started in busy:
+                    if (pid, started) in self.rolled:
+                        continue
+                    self.rolled.add((pid, started))
                     if self.dice.random() < self.chance:
                         done = admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
                         self.killed += int(done)
