@@ -6,7 +6,9 @@ Counts, per request, at the driver level so nothing escapes Django's
 execute_wrapper: every statement psycopg sends through a cursor (including
 the `SELECT 1` of CONN_HEALTH_CHECKS, which Django runs on a raw psycopg
 cursor, and savepoints), the transactions committed or rolled back (BEGIN is
-implicit in psycopg), and Redis commands (a pipeline counts once). The counts
+implicit in psycopg), and Redis round trips (what a connection sends at once: a
+command, or a whole pipeline; the scripts of sessions_app/redis_scripts.py
+go to Redis on a connection of their own, not through the client). The counts
 go back in X-Bench-SQL, X-Bench-Tx and X-Bench-Redis response headers. Only
 the bench's separate counting pass serves this; throughput runs never do.
 """
@@ -16,7 +18,7 @@ import os
 import threading
 
 import psycopg
-import redis.client
+import redis.connection
 
 _counts = threading.local()
 
@@ -41,8 +43,7 @@ PATCHED = [
     (psycopg.Cursor, "executemany", "sql"),
     (psycopg.Connection, "commit", "tx"),
     (psycopg.Connection, "rollback", "tx"),
-    (redis.client.Redis, "execute_command", "redis"),
-    (redis.client.Pipeline, "execute", "redis"),
+    (redis.connection.AbstractConnection, "send_packed_command", "redis"),
 ]
 
 

@@ -431,24 +431,49 @@ def early_reads():
     forget()
 
 
+def _command_name(packed) -> str:
+    """The name of the first command in what a redis-py connection sends (bytes, or a list of chunks)."""
+    data = packed if isinstance(packed, bytes | bytearray) else b"".join(bytes(chunk) for chunk in packed)
+    return data.split(b"\r\n")[2].decode().lower()  # *<count>, $<length>, the name
+
+
+def redis_round_trips(monkeypatch) -> list[str]:
+    """From now on, every round trip to Redis, named by its (first) command: every connection's sends are
+    counted, the client's pool's and the threads' own of sessions_app/redis_scripts.py."""
+    from redis.connection import AbstractConnection
+
+    calls, original = [], AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        calls.append(_command_name(command))
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    return calls
+
+
 @pytest.fixture
-def redis_hanging(monkeypatch):
-    """From when it is called on, every command of the shared Redis client (freshness's) fails as a hung
-    Redis would after its timeout; it returns the list of the commands tried."""
+def redis_hanging():
+    """From when it is called on until the test ends, every command sent to Redis fails as it does when Redis
+    hangs (redis-py's TimeoutError once the socket's timeout has passed); it returns the list of the commands
+    tried. (Its own patch, undone before the autouse fixtures' teardown deletes the test's keys.)"""
+    monkeypatch = pytest.MonkeyPatch()
+
     def hang() -> list:
-        from sessions_app import freshness
+        from redis.connection import AbstractConnection
+        from redis.exceptions import TimeoutError as RedisTimeoutError
 
-        redis, calls = freshness._client(), []
+        calls = []
 
-        def down(*args, **kwargs):
-            calls.append(args[0] if args else "")
-            raise ConnectionError("Redis is not answering")
+        def down(self, command, check_health=True):
+            calls.append(_command_name(command))
+            raise RedisTimeoutError("Timeout reading from 127.0.0.1:6379")
 
-        for name in ("evalsha", "mget", "get", "pipeline"):
-            monkeypatch.setattr(redis, name, down)
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", down)
         return calls
 
-    return hang
+    yield hang
+    monkeypatch.undo()
 
 
 def requests_reaching(monkeypatch, view_class) -> list:

@@ -13,7 +13,7 @@ from sessions_app import freshness, selectors, services
 from sessions_app.freshness import CacheUnavailable
 from sessions_app.models import UserProfile, WingmanSession
 
-from ..conftest import api_client, require_or_skip
+from ..conftest import api_client, redis_round_trips, require_or_skip
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -149,12 +149,7 @@ def test_without_a_shared_cache_nothing_is_served_from_a_copy(session, alice, se
 
 def test_the_lookup_needs_one_redis_round_trip(session, alice, monkeypatch):
     warm(session, alice)
-    client = freshness._client()
-    calls = []
-    for name in ("get", "mget", "evalsha", "pipeline"):
-        original = getattr(client, name)
-        monkeypatch.setattr(client, name, lambda *a, _original=original, _name=name, **k: (calls.append(_name),
-                                                                                            _original(*a, **k))[1])
+    calls = redis_round_trips(monkeypatch)
     assert freshness.lookup_session(session.pk).value is not None
     assert calls == ["evalsha"]
 
@@ -165,11 +160,7 @@ def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(se
     selectors.user_with_profile(alice.pk)
     client = freshness._client()
     client.set(freshness._key("bench:extra"), b"the login session")
-    calls = []
-    for name in ("get", "mget", "evalsha", "pipeline"):
-        original = getattr(client, name)
-        monkeypatch.setattr(client, name, lambda *a, _original=original, _name=name, **k: (calls.append(_name),
-                                                                                            _original(*a, **k))[1])
+    calls = redis_round_trips(monkeypatch)
     with freshness.prefetch(session_id=session.pk, also=[freshness._key("bench:extra")]) as fetched:
         assert fetched == {freshness._key("bench:extra"): b"the login session"}
         assert selectors.user_with_profile(alice.pk).pk == alice.pk
@@ -186,7 +177,7 @@ def test_a_script_redis_has_lost_is_loaded_again(session, alice):
 
     warm(session, alice)
     client = freshness._client()
-    script = redis_scripts._scripts[freshness._SESSION_LOOKUP]
-    script.sha = "0" * 40  # a SHA1 Redis has never seen
+    redis_scripts._shas[freshness._SESSION_LOOKUP] = "0" * 40  # a SHA1 Redis has never seen
     assert freshness.lookup_session(session.pk).value.pk == session.pk
-    assert script.sha != "0" * 40 and client.script_exists(script.sha) == [True]
+    sha = redis_scripts._shas[freshness._SESSION_LOOKUP]
+    assert sha != "0" * 40 and client.script_exists(sha) == [True]
