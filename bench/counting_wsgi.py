@@ -7,7 +7,7 @@ execute_wrapper: every statement psycopg sends through a cursor (including
 the `SELECT 1` of CONN_HEALTH_CHECKS, which Django runs on a raw psycopg
 cursor, and savepoints), the transactions committed or rolled back (BEGIN is
 implicit in psycopg), and Redis round trips (what a connection sends at once: a
-command, or a whole pipeline; the scripts of sessions_app/redis_scripts.py
+command, or a whole pipeline; the calls of sessions_app/redis_calls.py
 go to Redis on a connection of their own, not through the client). The counts
 go back in X-Bench-SQL, X-Bench-Tx and X-Bench-Redis response headers. Only
 the bench's separate counting pass serves this; throughput runs never do.

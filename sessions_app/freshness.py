@@ -45,7 +45,7 @@ from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 
-from . import redis_scripts
+from . import redis_calls
 from .lru import Lru
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,14 @@ WRITING = b"w:"
 WRITING_SECONDS = 60  # longer than any web transaction (statement_timeout 5 s, lock_timeout 2 s)
 GENERATION_SECONDS = 24 * 3600
 COPY_SECONDS = 300
+
+# Before a commit: each key's generation becomes the writer's token (ARGV[1]), for ARGV[2] seconds.
+_MARK = """
+for _, key in ipairs(KEYS) do
+    redis.call('SET', key, ARGV[1], 'EX', tonumber(ARGV[2]))
+end
+return 0
+"""
 
 # After a commit: replace our writing token, or a generation someone created after our token expired
 # (that generation may tag a copy read before the commit). Leave another writer's token alone.
@@ -174,10 +182,7 @@ def writing(*, sessions=(), users=(), sessions_of=()):
         return None
     token = WRITING + secrets.token_hex(8).encode()
     try:
-        pipe = _client().pipeline(transaction=False)
-        for key in keys:
-            pipe.set(key, token, ex=WRITING_SECONDS)
-        pipe.execute()
+        redis_calls.script(_client(), _MARK, keys, [token, WRITING_SECONDS])
     except Exception as error:  # any Redis failure: we cannot promise fresh reads, so no write
         logger.warning("could not mark %d keys as writing: %s", len(keys), error)
         raise CacheUnavailable() from error
@@ -189,7 +194,7 @@ def writing(*, sessions=(), users=(), sessions_of=()):
 
 def _release(keys: list, token: bytes) -> None:
     try:
-        redis_scripts.run(_client(), _RELEASE, keys, [token, *[_new_generation() for _ in keys], GENERATION_SECONDS])
+        redis_calls.script(_client(), _RELEASE, keys, [token, *[_new_generation() for _ in keys], GENERATION_SECONDS])
     except Exception:  # the writing tokens expire on their own; reads use the database until then
         logger.warning("could not release %d writing keys", len(keys), exc_info=True)
 
@@ -289,7 +294,7 @@ def prefetch(*, session_id=None, also=(), copies_only: bool = False):
         found = _REDIS_DOWN
     elif enabled() and session_id is not None:
         try:
-            answer = redis_scripts.run(_client(), _SESSION_LOOKUP, [*_session_keys(session_id), *also],
+            answer = redis_calls.script(_client(), _SESSION_LOOKUP, [*_session_keys(session_id), *also],
                                        [user_key(""), _key("copy:u:")])
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
@@ -360,7 +365,7 @@ def lookup_user(user_id) -> Lookup:
     if prefetched is not None:
         return prefetched
     try:
-        generation, copy = _client().mget([user_key(user_id), _key(f"copy:u:{user_id}")])
+        generation, copy = redis_calls.command(_client(), "MGET", user_key(user_id), _key(f"copy:u:{user_id}"))
     except Exception:
         logger.warning("Redis unavailable for the user lookup", exc_info=True)
         _failed_in_block()
@@ -388,7 +393,7 @@ def lookup_session(session_id) -> Lookup:
     if prefetched is not None:
         return prefetched
     try:
-        answer = redis_scripts.run(_client(), _SESSION_LOOKUP, _session_keys(session_id), [user_key("")])
+        answer = redis_calls.script(_client(), _SESSION_LOOKUP, _session_keys(session_id), [user_key("")])
     except Exception:
         logger.warning("Redis unavailable for the session lookup", exc_info=True)
         _failed_in_block()
@@ -490,7 +495,7 @@ def lookup_list(user_id, variant: str) -> ListLookup:
     copy_key, people_key = _key(f"copy:l:{user_id}"), _key(f"people:l:{user_id}")
     own = [sessions_of_key(user_id), user_key(user_id)]
     try:
-        answer = redis_scripts.run(_client(), _LIST_LOOKUP, [copy_key, *own, people_key], [user_key(""), variant])
+        answer = redis_calls.script(_client(), _LIST_LOOKUP, [copy_key, *own, people_key], [user_key(""), variant])
     except Exception:
         logger.warning("Redis unavailable for the list lookup", exc_info=True)
         _failed_in_block()

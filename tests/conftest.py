@@ -439,7 +439,7 @@ def _command_name(packed) -> str:
 
 def redis_round_trips(monkeypatch) -> list[str]:
     """From now on, every round trip to Redis, named by its (first) command: every connection's sends are
-    counted, the client's pool's and the threads' own of sessions_app/redis_scripts.py."""
+    counted, the client's pool's and the threads' own of sessions_app/redis_calls.py."""
     from redis.connection import AbstractConnection
 
     calls, original = [], AbstractConnection.send_packed_command

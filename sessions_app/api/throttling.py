@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
-from .. import redis_scripts
+from .. import redis_calls
 from ..proxies import client_ip
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class ThrottleStore:
             return None
         try:
             redis = client.get_client(write=True)
-            allowed, oldest = redis_scripts.run(redis, _COUNT_AND_ADD, [shared_cache.make_key(f"{key}:log")], [
+            allowed, oldest = redis_calls.script(redis, _COUNT_AND_ADD, [shared_cache.make_key(f"{key}:log")], [
                 repr(now), repr(float(duration)), limit, f"{now!r}:{uuid.uuid4().hex[:8]}"])
         except (ConnectionInterrupted, RedisError) as exc:
             self._fail_over(exc)

@@ -173,11 +173,11 @@ def test_a_prefetch_answers_the_session_and_its_reader_in_one_round_trip_once(se
 
 def test_a_script_redis_has_lost_is_loaded_again(session, alice):
     """Scripts run by their SHA1; one Redis does not know (after a restart, say) is loaded and run."""
-    from sessions_app import redis_scripts
+    from sessions_app import redis_calls
 
     warm(session, alice)
     client = freshness._client()
-    redis_scripts._shas[freshness._SESSION_LOOKUP] = "0" * 40  # a SHA1 Redis has never seen
+    redis_calls._shas[freshness._SESSION_LOOKUP] = "0" * 40  # a SHA1 Redis has never seen
     assert freshness.lookup_session(session.pk).value.pk == session.pk
-    sha = redis_scripts._shas[freshness._SESSION_LOOKUP]
+    sha = redis_calls._shas[freshness._SESSION_LOOKUP]
     assert sha != "0" * 40 and client.script_exists(sha) == [True]
