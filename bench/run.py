@@ -170,11 +170,14 @@ def measure(plan, env: dict, workdir: Path, levels: list[int], args, servers: li
     from bench import servers as gunicorn
     from bench.report import Measurement
 
-    # Round trips, counted in a separate pass on servers of their own.
+    # Round trips, counted in a separate pass on servers of their own: one process with one thread, so that the
+    # last of count()'s requests is served warm (each thread opens its own database and Redis connections, and
+    # their set-up statements are round trips of the first request a thread serves, not of every request).
+    one_thread = {"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "1"}
     counter = gunicorn.start("count-product", "bench.counting_wsgi", env, workdir, ready_path="/healthz",
-                             extra_env={"BENCH_COUNT_APP": "wingman.wsgi", "WEB_CONCURRENCY": "1"})
+                             extra_env={"BENCH_COUNT_APP": "wingman.wsgi", **one_thread})
     floor_counter = gunicorn.start("count-floor", "bench.counting_wsgi", env, workdir, ready_path=plan.floor.path,
-                                   extra_env={"BENCH_COUNT_APP": "bench.floor_wsgi", "WEB_CONCURRENCY": "1"})
+                                   extra_env={"BENCH_COUNT_APP": "bench.floor_wsgi", **one_thread})
     servers += [counter, floor_counter]
     plan.fill_etags(counter.url)
     counts = {plan.floor.key: count(floor_counter.url, plan.floor)}
