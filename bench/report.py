@@ -36,14 +36,21 @@ def busy_share(m: Measurement, cores: int | None = None) -> float | None:
 
 
 def floor_of(measurements: list[Measurement], round_no: int, connections: int, floor_key: str) -> Measurement:
-    """The floor of one round and concurrency: the mean of its runs, which bracket the product runs."""
+    """The floor of one round and concurrency, from its runs (which bracket the product runs): their mean
+    throughput, and the median of their latencies.
+
+    A median, because one floor run in a round can stall: the 20:59 run had three of its eighteen floor runs
+    at 16 connections with a p99 of 0.8-1.2 s against 14-31 ms for the others, and their mean then made
+    every product p99 look a tenth of the floor's. A stall of a few requests barely moves a run's throughput,
+    so the mean stays there.
+    """
     runs = [m for m in measurements if m.round == round_no and m.connections == connections and m.key == floor_key]
     if not runs:
         raise ValueError(f"no floor run in round {round_no} at {connections} connections")
     return Measurement(
         round=round_no, connections=connections, key=floor_key,
-        rps=statistics.fmean(m.rps for m in runs), p50_ms=statistics.fmean(m.p50_ms for m in runs),
-        p95_ms=statistics.fmean(m.p95_ms for m in runs), p99_ms=statistics.fmean(m.p99_ms for m in runs),
+        rps=statistics.fmean(m.rps for m in runs), p50_ms=statistics.median(m.p50_ms for m in runs),
+        p95_ms=statistics.median(m.p95_ms for m in runs), p99_ms=statistics.median(m.p99_ms for m in runs),
         requests=sum(m.requests for m in runs), non_2xx_3xx=sum(m.non_2xx_3xx for m in runs),
         socket_errors=sum(m.socket_errors for m in runs),
     )
@@ -132,7 +139,7 @@ def markdown(rows: list[Row], labels: dict[str, str], counts: dict[str, dict], h
         out.append(f"| {labels[key]} | " + " | ".join(cells)
                    + f" | {count.get('sql', '')} | {count.get('tx', '')} | {count.get('redis', '')}"
                    + f" | {count.get('status', '')} |")
-    out += ["", "Medians over the rounds (p99 × floor: against the floor's p99 in the same round):", "",
+    out += ["", "Medians over the rounds (p99 × floor: against the median p99 of the floor's runs in the same round):", "",
             "| request | conn. | req/s | p50 ms | p95 ms | p99 ms | p99 × floor | requests | not 2xx/3xx |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key in keys:

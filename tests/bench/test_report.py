@@ -12,6 +12,16 @@ def measurement(round_no, key, rps, p99, connections=16):
                               p99_ms=p99, requests=int(rps * 3), non_2xx_3xx=0, socket_errors=0)
 
 
+def test_one_stalled_floor_run_does_not_stand_for_the_round():
+    """Latency against the median of the round's floor runs: one run with a stall (p99 1.2 s, as the 20:59
+    run saw) would otherwise make the product's p99 look a tenth of the floor's."""
+    runs = [measurement(1, "floor", 1000, 4.0), measurement(1, "get", 900, 6.0), measurement(1, "floor", 1000, 1200.0),
+            measurement(1, "floor", 1000, 5.0)]
+    floor = report.floor_of(runs, 1, 16, "floor")
+    assert floor.p99_ms == 5.0 and floor.rps == 1000
+    assert {row.key: row for row in report.summarise(runs, "floor")}["get"].p99_ratio_median == 1.2
+
+
 def test_it_divides_by_the_floor_of_the_same_round():
     runs = [
         measurement(1, "floor", 900, 4.0), measurement(1, "get", 500, 8.0), measurement(1, "floor", 1100, 4.0),
