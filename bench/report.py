@@ -139,7 +139,8 @@ def markdown(rows: list[Row], labels: dict[str, str], counts: dict[str, dict], h
         out.append(f"| {labels[key]} | " + " | ".join(cells)
                    + f" | {count.get('sql', '')} | {count.get('tx', '')} | {count.get('redis', '')}"
                    + f" | {count.get('status', '')} |")
-    out += ["", "Medians over the rounds (p99 × floor: against the median p99 of the floor's runs in the same round):", "",
+    out += ["", "Medians over the rounds (p99 × floor: against the median p99 of the floor's runs in the same "
+            "round):", "",
             "| request | conn. | req/s | p50 ms | p95 ms | p99 ms | p99 × floor | requests | not 2xx/3xx |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key in keys:
