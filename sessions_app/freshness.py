@@ -295,7 +295,7 @@ def prefetch(*, session_id=None, also=(), copies_only: bool = False):
     elif enabled() and session_id is not None:
         try:
             answer = redis_calls.script(_client(), _SESSION_LOOKUP, [*_session_keys(session_id), *also],
-                                       [user_key(""), _key("copy:u:")])
+                                        [user_key(""), _key("copy:u:")])
         except Exception:
             logger.warning("Redis unavailable for the session lookup", exc_info=True)
             found = _REDIS_DOWN  # the block's other lookups go to the database without waiting on Redis again

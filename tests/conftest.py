@@ -437,15 +437,18 @@ def _command_name(packed) -> str:
     return data.split(b"\r\n")[2].decode().lower()  # *<count>, $<length>, the name
 
 
-def redis_round_trips(monkeypatch) -> list[str]:
+def redis_round_trips(monkeypatch, *, failing_with: Exception | None = None) -> list[str]:
     """From now on, every round trip to Redis, named by its (first) command: every connection's sends are
-    counted, the client's pool's and the threads' own of sessions_app/redis_calls.py."""
+    counted, the client's pool's and the threads' own of sessions_app/redis_calls.py. With ``failing_with``,
+    each is counted and then fails with it instead of reaching Redis."""
     from redis.connection import AbstractConnection
 
     calls, original = [], AbstractConnection.send_packed_command
 
     def counted(self, command, check_health=True):
         calls.append(_command_name(command))
+        if failing_with is not None:
+            raise failing_with
         return original(self, command, check_health)
 
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
@@ -457,22 +460,11 @@ def redis_hanging():
     """From when it is called on until the test ends, every command sent to Redis fails as it does when Redis
     hangs (redis-py's TimeoutError once the socket's timeout has passed); it returns the list of the commands
     tried. (Its own patch, undone before the autouse fixtures' teardown deletes the test's keys.)"""
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     monkeypatch = pytest.MonkeyPatch()
-
-    def hang() -> list:
-        from redis.connection import AbstractConnection
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-
-        calls = []
-
-        def down(self, command, check_health=True):
-            calls.append(_command_name(command))
-            raise RedisTimeoutError("Timeout reading from 127.0.0.1:6379")
-
-        monkeypatch.setattr(AbstractConnection, "send_packed_command", down)
-        return calls
-
-    yield hang
+    yield lambda: redis_round_trips(monkeypatch,
+                                    failing_with=RedisTimeoutError("Timeout reading from 127.0.0.1:6379"))
     monkeypatch.undo()
 
 
