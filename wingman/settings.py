@@ -467,7 +467,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Logging --------------------------------------------------------------
 
 # One line per record on stderr, JSON by default (LOG_FORMAT=text for a
-# terminal), each with the id of the request it belongs to.
+# terminal), each with the id of the request it belongs to. LOG_LEVEL is read as gunicorn reads it (any case),
+# so one variable sets both.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+if LOG_LEVEL not in LOG_LEVELS:
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (in any case), "
+                               f"not {os.environ['LOG_LEVEL']!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -483,7 +489,7 @@ LOGGING = {
             "formatter": "text" if os.environ.get("LOG_FORMAT", "json") == "text" else "json",
         }
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # The middleware logs every request; django.server's own line would repeat it.
     "loggers": {"django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }

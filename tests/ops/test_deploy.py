@@ -53,6 +53,22 @@ def test_it_refuses_to_start_without_a_secret_key_in_production():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["warning", "WARNING", " Warning "])
+def test_it_reads_the_log_level_in_any_case_as_gunicorn_does(value):
+    """gunicorn.conf.py lower-cases LOG_LEVEL; the same value must not stop Django from starting."""
+    result = _manage("shell", "--no-imports", "-c", "import logging; print(logging.getLogger().getEffectiveLevel())",
+                     **PRODUCTION_ENV, LOG_LEVEL=value)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "30"  # logging.WARNING
+
+
+def test_it_refuses_an_unknown_log_level_and_says_which_variable():
+    result = _manage("check", **PRODUCTION_ENV, LOG_LEVEL="loud")
+    assert result.returncode != 0
+    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL" in result.stderr
+    assert "'loud'" in result.stderr
+
+
 def test_it_builds_hashed_compressed_static_files(tmp_path):
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
