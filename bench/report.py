@@ -36,20 +36,22 @@ def busy_share(m: Measurement, cores: int | None = None) -> float | None:
 
 
 def floor_of(measurements: list[Measurement], round_no: int, connections: int, floor_key: str) -> Measurement:
-    """The floor of one round and concurrency, from its runs (which bracket the product runs): their mean
-    throughput, and the median of their latencies.
+    """The floor of one round and concurrency, from its runs (which bracket the product runs): the median of
+    their throughputs and of their latencies.
 
-    A median, because one floor run in a round can stall: the 20:59 run had three of its eighteen floor runs
-    at 16 connections with a p99 of 0.8-1.2 s against 14-31 ms for the others, and their mean then made
-    every product p99 look a tenth of the floor's. A stall of a few requests barely moves a run's throughput,
-    so the mean stays there.
+    A median, because one floor run in a round can be disturbed, and a mean would let it stand for the round
+    in the product's favour. The 20:59 run had three of its eighteen floor runs at 16 connections stall to a
+    p99 of 0.8-1.2 s against 14-31 ms for the others, which made every product p99 look a tenth of the
+    floor's; the 23:21 run had two floor runs at 16 connections serve 1,092-1,107 req/s against 2,658-3,084
+    for the others (the floor's workers spent 963 µs of CPU per request instead of 550-625), which made the
+    product's throughput ratios of those rounds about a tenth higher.
     """
     runs = [m for m in measurements if m.round == round_no and m.connections == connections and m.key == floor_key]
     if not runs:
         raise ValueError(f"no floor run in round {round_no} at {connections} connections")
     return Measurement(
         round=round_no, connections=connections, key=floor_key,
-        rps=statistics.fmean(m.rps for m in runs), p50_ms=statistics.median(m.p50_ms for m in runs),
+        rps=statistics.median(m.rps for m in runs), p50_ms=statistics.median(m.p50_ms for m in runs),
         p95_ms=statistics.median(m.p95_ms for m in runs), p99_ms=statistics.median(m.p99_ms for m in runs),
         requests=sum(m.requests for m in runs), non_2xx_3xx=sum(m.non_2xx_3xx for m in runs),
         socket_errors=sum(m.socket_errors for m in runs),
