@@ -1,16 +1,19 @@
 """CPU per request from /proc: each part's CPU time before and after a run, divided by the requests."""
 
+import shutil
+
 import pytest
 
 from bench import cpu
 
 
-def fake_process(proc, pid, name, utime, stime):
+def fake_process(proc, pid, name, utime, stime, cutime=0, cstime=0):
     folder = proc / str(pid)
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     (folder / "comm").write_text(f"{name}\n")
-    # pid (comm) state ppid ... field 14 utime, 15 stime; a command name may hold spaces and brackets
-    fields = ["S", "1"] + ["0"] * 9 + [str(utime), str(stime)] + ["0"] * 30
+    # pid (comm) state ppid ... fields 14-17 utime, stime, cutime, cstime; a command name may hold spaces and
+    # brackets
+    fields = ["S", "1"] + ["0"] * 9 + [str(utime), str(stime), str(cutime), str(cstime)] + ["0"] * 28
     (folder / "stat").write_text(f"{pid} ({name} (x)) " + " ".join(fields) + "\n")
 
 
@@ -48,3 +51,17 @@ def test_per_request_divides_the_difference_by_the_requests():
     assert cpu.per_request(before, after, 0) == {}
     # A process that ended between the snapshots takes its time with it: never a negative share.
     assert cpu.per_request(after, before, 10)["workers"] == 0.0
+
+
+def test_a_process_that_ends_during_a_run_keeps_its_time_in_its_parents(tmp_path):
+    """A backend whose connection closes mid-run: its time moves to the postmaster's reaped children's, and
+    PostgreSQL's sum only grows (counting only the living, it fell and read as 0)."""
+    fake_process(tmp_path, 1, "postgres", 5, 5)  # the postmaster
+    fake_process(tmp_path, 2, "postgres", 80, 20)  # a backend
+    (tmp_path / "stat").write_text("cpu  0 0 0 0 0 0 0 0 0 0\n")
+    before = cpu.snapshot([], tmp_path)
+    shutil.rmtree(tmp_path / "2")  # it used 30 more ticks, ended, and the postmaster reaped it
+    fake_process(tmp_path, 1, "postgres", 5, 5, cutime=105, cstime=25)
+    fake_process(tmp_path, 3, "postgres", 4, 1)  # a new backend
+    after = cpu.snapshot([], tmp_path)
+    assert cpu.per_request(before, after, 1)["postgresql"] == (30 + 5) * cpu.TICK_US
