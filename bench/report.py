@@ -42,7 +42,7 @@ def floor_of(measurements: list[Measurement], round_no: int, connections: int, f
     A median, because one floor run in a round can be disturbed, and a mean would let it stand for the round
     in the product's favour. The 20:59 run had three of its eighteen floor runs at 16 connections stall to a
     p99 of 0.8-1.2 s against 14-31 ms for the others, which made every product p99 look a tenth of the
-    floor's; the 23:21 run had two floor runs at 16 connections serve 1,092-1,107 req/s against 2,658-3,084
+    floor's; the 23:28 run had two floor runs at 16 connections serve 1,092-1,107 req/s against 2,658-3,084
     for the others (the floor's workers spent 963 µs of CPU per request instead of 550-625), which made the
     product's throughput ratios of those rounds about a tenth higher.
     """

@@ -24,7 +24,7 @@ def test_one_stalled_floor_run_does_not_stand_for_the_round():
 
 def test_one_slow_floor_run_does_not_lift_the_products_ratio():
     """Throughput against the median of the round's floor runs too: one floor run at a third of the others'
-    pace (as the 23:21 run saw) would otherwise make the product look about a tenth faster than it is."""
+    pace (as the 23:28 run saw) would otherwise make the product look about a tenth faster than it is."""
     runs = [measurement(1, "floor", 3000, 5.0), measurement(1, "get", 2700, 6.0), measurement(1, "floor", 1100, 5.0),
             measurement(1, "floor", 2900, 5.0), measurement(1, "floor", 3100, 5.0)]
     assert report.floor_of(runs, 1, 16, "floor").rps == 2950
